@@ -1,0 +1,55 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// gantry: GitLab CI/CD pipelines, locally and on a server.
+#[derive(Debug, Parser)]
+#[command(name = "gantry", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check a .gitlab-ci.yml and show the pipeline it creates for a ref.
+    Lint(LintArgs),
+}
+
+/// The pipeline context, shared by `lint` and `run`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ContextArgs {
+    /// The branch or tag the pipeline runs for (default: the current branch).
+    #[arg(long = "ref", value_name = "REF")]
+    pub(crate) ref_name: Option<String>,
+    /// The ref is a tag.
+    #[arg(long)]
+    pub(crate) tag: bool,
+    /// CI_PIPELINE_SOURCE: push, web, schedule, api, trigger, merge_request_event, ...
+    #[arg(long, default_value = "push")]
+    pub(crate) source: String,
+    /// The project's default branch (default: origin's HEAD, else main).
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) default_branch: Option<String>,
+    /// A pipeline variable (highest precedence), repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub(crate) vars: Vec<String>,
+    /// A file changed by the push, repeatable (default: the files the HEAD commit changed).
+    #[arg(long = "changed", value_name = "PATH")]
+    pub(crate) changed: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// The configuration file (default: .gitlab-ci.yml in the current directory).
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    /// Print JSON (schema in docs/lint-json.md).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Explain why a job is or is not created.
+    #[arg(long, value_name = "JOB")]
+    pub(crate) explain: Option<String>,
+}

@@ -1,0 +1,24 @@
+//! The `gantry` binary: parses the command line and hands over to a command.
+
+mod cli;
+mod git;
+mod lint;
+mod local;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Lint(lint) => lint::run(&lint),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("gantry: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

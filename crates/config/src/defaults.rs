@@ -1,0 +1,63 @@
+//! `default:` (and the deprecated top-level `image`, `services`, `cache`, `before_script`,
+//! `after_script`): copied into every job that does not set the keyword itself and whose
+//! `inherit:default` allows it. No deep merge: a job's own value replaces the default.
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS};
+use crate::typing::Checker;
+use crate::yaml::{Map, Value};
+
+const LEGACY_GLOBALS: &[&str] = &["image", "services", "cache", "before_script", "after_script"];
+
+pub(crate) fn apply_defaults(map: &mut Map, diags: &mut Vec<Diagnostic>) {
+    let mut defaults = Map::new();
+    if let Some(entry) = map.get("default")
+        && !entry.value.is_null()
+    {
+        let mut ck = Checker { diags };
+        if let Some(d) = ck.map(&entry.value, "default", DEFAULT_KEYWORDS) {
+            defaults = d.clone();
+        }
+    }
+    for key in LEGACY_GLOBALS {
+        if let Some(entry) = map.get(*key) {
+            diags.push(Diagnostic::warning(
+                "deprecated",
+                Some(entry.key_span),
+                *key,
+                format!("top-level `{key}` is deprecated; use `default:{key}`"),
+            ));
+            if !defaults.contains_key(*key) {
+                defaults.insert((*key).to_owned(), entry.clone());
+            }
+        }
+    }
+    defaults.retain(|k, _| DEFAULT_KEYWORDS.contains(&k.as_str()));
+    if defaults.is_empty() {
+        return;
+    }
+    for (name, entry) in map.iter_mut() {
+        if name.starts_with('.') || GLOBAL_KEYWORDS.contains(&name.as_str()) {
+            continue;
+        }
+        let Value::Map(job) = &mut entry.value.value else { continue };
+        let inherit = job
+            .get("inherit")
+            .and_then(|i| i.value.as_map())
+            .and_then(|i| i.get("default"))
+            .map(|d| d.value.clone());
+        for (key, value) in &defaults {
+            if job.contains_key(key) {
+                continue;
+            }
+            let allowed = match inherit.as_ref().map(|n| &n.value) {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::Seq(list)) => list.iter().any(|n| n.as_str() == Some(key)),
+                _ => true,
+            };
+            if allowed {
+                job.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}

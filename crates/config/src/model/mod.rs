@@ -1,0 +1,21 @@
+//! The typed configuration: what `.gitlab-ci.yml` says once includes, `extends`,
+//! `!reference` and `default:` are resolved. Values are checked; job names, stages and
+//! `needs` are not cross-checked here (that is the planner's job).
+
+mod artifacts;
+mod job;
+mod keywords;
+mod need;
+mod rule;
+mod variable;
+mod workflow;
+
+pub use artifacts::{Artifacts, ArtifactsWhen, Cache, CacheKey, CachePolicy, CacheWhen};
+pub use job::{AllowFailure, Environment, Image, Job, Parallel, Retry, Service, Trigger};
+pub use keywords::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS, JOB_KEYWORDS};
+pub use need::{Need, NeedMatrix};
+pub use rule::{Changes, Condition, Exists, OnlyExcept, Rule, When};
+pub(crate) use rule::read_include_rules;
+pub use variable::Variable;
+pub use workflow::{Config, DEFAULT_STAGES, Workflow};
+pub(crate) use workflow::read_config;

@@ -1,0 +1,3 @@
+//! Integration tests of configuration resolving, built into one test binary.
+
+mod hostile;

@@ -1,0 +1,331 @@
+//! The compiler: configuration + trigger context → [`Plan`] + diagnostics.
+
+use crate::context::{Context, Repository};
+use crate::dag::link_needs;
+use crate::environment::plan_environment;
+use crate::matching::Scope;
+use crate::matrix::{MAX_INSTANCES, instances};
+use crate::model::{Excluded, Plan, PlannedJob};
+use crate::predefined::pipeline_variables;
+use crate::slug::slugify;
+use crate::variables::VarSet;
+use gantry_config::model::{AllowFailure, Config, Job, Rule, When};
+use gantry_config::vars::{ExpandOptions, expand};
+use gantry_config::{Diagnostic, FileSource, Files, IncludeEnv, Resolved, resolve};
+use indexmap::IndexMap;
+
+/// The outcome of compiling: a plan (unless the configuration could not be read) and diagnostics.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    /// The plan; present whenever the configuration could be typed, even with errors.
+    pub plan: Option<Plan>,
+    /// Every diagnostic, from reading the files to linking `needs`.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files the configuration was read from.
+    pub files: Files,
+}
+
+impl Compiled {
+    /// True when a diagnostic is an error (the pipeline would not be created).
+    pub fn has_errors(&self) -> bool {
+        gantry_config::diagnostic::has_errors(&self.diagnostics)
+    }
+}
+
+struct Env<'a> {
+    vars: IndexMap<String, String>,
+    ctx: &'a Context,
+    repo: &'a dyn Repository,
+}
+
+impl IncludeEnv for Env<'_> {
+    fn variable(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    fn rules_allow(&self, rules: &[Rule]) -> bool {
+        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &self.vars };
+        rules.iter().find(|r| scope.rule_matches(r)).is_some_and(|r| r.when != Some(When::Never))
+    }
+}
+
+/// Compiles the configuration at `root` for the pipeline described by `ctx`.
+pub fn compile(root: &str, source: &dyn FileSource, ctx: &Context, repo: &dyn Repository) -> Compiled {
+    let mut predefined = VarSet::new();
+    for (k, v) in pipeline_variables(ctx) {
+        predefined.set(&k, &v, false);
+    }
+    let mut pipeline = VarSet::new();
+    for (k, v) in &ctx.pipeline_variables {
+        pipeline.set(k, v, false);
+    }
+    let mut include_vars = predefined.clone();
+    include_vars.extend(&pipeline);
+    let env = Env { vars: include_vars.expanded(), ctx, repo };
+    let resolved = resolve(root, source, &env);
+    let Some(config) = resolved.config.as_ref() else {
+        return Compiled { plan: None, diagnostics: resolved.diagnostics, files: resolved.files };
+    };
+    let mut planner = Planner { ctx, repo, resolved: &resolved, diags: Vec::new(), predefined, pipeline };
+    let plan = planner.plan(config);
+    let mut diagnostics = resolved.diagnostics.clone();
+    diagnostics.extend(planner.diags);
+    Compiled { plan: Some(plan), diagnostics, files: resolved.files.clone() }
+}
+
+struct Planner<'a> {
+    ctx: &'a Context,
+    repo: &'a dyn Repository,
+    resolved: &'a Resolved,
+    diags: Vec<Diagnostic>,
+    predefined: VarSet,
+    pipeline: VarSet,
+}
+
+impl Planner<'_> {
+    fn error(&mut self, mut d: Diagnostic) {
+        self.resolved.mark_consequence(&mut d, true);
+        self.diags.push(d);
+    }
+
+    fn plan(&mut self, config: &Config) -> Plan {
+        let mut plan = Plan { stages: config.stages.clone(), ..Plan::default() };
+        let mut global = VarSet::new();
+        for v in &config.variables {
+            global.set(&v.name, &v.value, !v.expand);
+        }
+        self.check_stages(config);
+        let Some(workflow_vars) = self.workflow(config, &global) else {
+            return plan;
+        };
+        let mut globals = global.clone();
+        globals.extend(&workflow_vars);
+        let mut pipeline_vars = self.predefined.clone();
+        pipeline_vars.extend(&globals);
+        pipeline_vars.extend(&self.pipeline);
+        if let Some(name) = &config.workflow.name {
+            let values = pipeline_vars.expanded();
+            let name = expand(name, &|n| values.get(n).map(String::as_str), ExpandOptions::default()).trim().to_owned();
+            if !name.is_empty() {
+                self.predefined.set("CI_PIPELINE_NAME", &name, true);
+                pipeline_vars.set("CI_PIPELINE_NAME", &name, true);
+                plan.name = Some(name);
+            }
+        }
+        plan.variables = pipeline_vars;
+        for job in &config.jobs {
+            let list = instances(job);
+            if list.len() > MAX_INSTANCES {
+                self.error(Diagnostic::error(
+                    "parallel-limit",
+                    Some(job.span),
+                    format!("{}.parallel", job.name),
+                    format!("`{}` expands to {} jobs; at most {MAX_INSTANCES} are allowed", job.name, list.len()),
+                ));
+                continue;
+            }
+            for inst in list {
+                match self.job(config, job, &globals, inst) {
+                    Ok(planned) => plan.jobs.push(planned),
+                    Err(excluded) => plan.excluded.push(excluded),
+                }
+            }
+        }
+        plan.jobs.sort_by_key(|j| j.stage_index);
+        let only_edges = plan.jobs.iter().all(|j| j.stage == ".pre" || j.stage == ".post");
+        if plan.jobs.is_empty() || only_edges {
+            let why = if plan.jobs.is_empty() {
+                "no jobs are created for this context, so no pipeline is created"
+            } else {
+                "only `.pre` and `.post` jobs are created for this context, so no pipeline is created"
+            };
+            self.diags.push(Diagnostic::info("pipeline-not-created", None, "", why));
+            plan.jobs.clear();
+            return plan;
+        }
+        let config_jobs: IndexMap<&str, &Job> = config.jobs.iter().map(|j| (j.name.as_str(), j)).collect();
+        let mut link_diags = Vec::new();
+        link_needs(&mut plan, &config_jobs, &mut link_diags);
+        for d in link_diags {
+            self.error(d);
+        }
+        plan.created = true;
+        plan
+    }
+
+    fn check_stages(&mut self, config: &Config) {
+        for job in &config.jobs {
+            if !config.stages.contains(&job.stage) {
+                let d = Diagnostic::error(
+                    "unknown-stage",
+                    job.stage_span.or(Some(job.span)),
+                    format!("{}.stage", job.name),
+                    format!(
+                        "job `{}` uses stage `{}`, which is not in `stages` ({})",
+                        job.name,
+                        job.stage,
+                        config.stages.join(", ")
+                    ),
+                );
+                self.error(d);
+            }
+        }
+    }
+
+    /// Evaluates `workflow:rules`; `None` when no pipeline is created.
+    fn workflow(&mut self, config: &Config, global: &VarSet) -> Option<VarSet> {
+        let Some(rules) = &config.workflow.rules else { return Some(VarSet::new()) };
+        let mut scope_vars = self.predefined.clone();
+        scope_vars.extend(global);
+        scope_vars.extend(&self.pipeline);
+        let values = scope_vars.expanded();
+        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &values };
+        let Some((i, rule)) = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r)) else {
+            self.diags.push(Diagnostic::info(
+                "pipeline-not-created",
+                None,
+                "workflow.rules",
+                "no `workflow:rules` entry matches this context, so no pipeline is created",
+            ));
+            return None;
+        };
+        if rule.when == Some(When::Never) {
+            self.diags.push(Diagnostic::info(
+                "pipeline-not-created",
+                Some(rule.span),
+                format!("workflow.rules[{i}]"),
+                format!("`workflow:rules[{i}]` matches with `when: never`, so no pipeline is created"),
+            ));
+            return None;
+        }
+        let mut vars = VarSet::new();
+        for v in &rule.variables {
+            vars.set(&v.name, &v.value, !v.expand);
+        }
+        Some(vars)
+    }
+
+    fn job(&mut self, config: &Config, job: &Job, globals: &VarSet, inst: crate::matrix::Instance) -> Result<PlannedJob, Excluded> {
+        let mut vars = self.predefined.clone();
+        vars.set("CI_JOB_NAME", &inst.name, false);
+        vars.set("CI_JOB_NAME_SLUG", &slugify(&inst.name), false);
+        vars.set("CI_JOB_STAGE", &job.stage, false);
+        if let Some((i, n)) = inst.node {
+            vars.set("CI_NODE_INDEX", &i.to_string(), false);
+            vars.set("CI_NODE_TOTAL", &n.to_string(), false);
+        } else {
+            vars.set("CI_NODE_TOTAL", "1", false);
+        }
+        for (name, var) in globals.iter() {
+            let inherited = job.inherit_variables.as_ref().is_none_or(|list| list.iter().any(|n| n == name));
+            if inherited {
+                vars.set(name, &var.value, var.raw);
+            }
+        }
+        for v in &job.variables {
+            vars.set(&v.name, &v.value, !v.expand);
+        }
+        for (k, v) in &inst.matrix {
+            vars.set(k, v, false);
+        }
+        let mut scope_vars = vars.clone();
+        scope_vars.extend(&self.pipeline);
+        let values = scope_vars.expanded();
+        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &values };
+        let excluded = |reason: String| Excluded { name: inst.name.clone(), reason };
+        let mut when = job.when.unwrap_or(When::OnSuccess);
+        let mut allow_failure = match &job.allow_failure {
+            AllowFailure::Bool(b) => Some(*b),
+            AllowFailure::ExitCodes(_) => Some(false),
+            AllowFailure::Unset => None,
+        };
+        let manual_by_job = job.when == Some(When::Manual);
+        let mut start_in = job.start_in;
+        let mut needs = job.needs.clone();
+        let mut interruptible = job.interruptible;
+        if let Some(rules) = &job.rules {
+            let Some((i, rule)) = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r)) else {
+                return Err(excluded("no `rules` entry matches".into()));
+            };
+            when = rule.when.or(job.when).unwrap_or(When::OnSuccess);
+            if when == When::Never {
+                return Err(excluded(format!("`rules[{i}]` matches with `when: never`")));
+            }
+            if let Some(af) = rule.allow_failure {
+                allow_failure = Some(af);
+            }
+            if let Some(s) = &rule.start_in {
+                start_in = gantry_config::duration::parse_duration(s);
+            }
+            if rule.needs.is_some() {
+                needs = rule.needs.clone();
+            }
+            if rule.interruptible.is_some() {
+                interruptible = rule.interruptible;
+            }
+            for v in &rule.variables {
+                vars.set(&v.name, &v.value, !v.expand);
+            }
+        } else {
+            let default_only = gantry_config::model::OnlyExcept {
+                refs: Some(vec!["branches".into(), "tags".into()]),
+                ..Default::default()
+            };
+            let only = job.only.as_ref().unwrap_or(&default_only);
+            if !scope.only(only) {
+                return Err(excluded("`only` does not match this context".into()));
+            }
+            if let Some(except) = &job.except
+                && scope.except(except)
+            {
+                return Err(excluded("`except` matches this context".into()));
+            }
+            if when == When::Never {
+                return Err(excluded("`when: never`".into()));
+            }
+        }
+        let allow_failure = allow_failure.unwrap_or(manual_by_job && when == When::Manual);
+        let exit_codes = match &job.allow_failure {
+            AllowFailure::ExitCodes(codes) => codes.clone(),
+            _ => Vec::new(),
+        };
+        let environment = job.environment.as_ref().map(|env| plan_environment(env, &vars, &self.pipeline));
+        if let Some(env) = &environment {
+            vars.set("CI_ENVIRONMENT_NAME", &env.name, true);
+            vars.set("CI_ENVIRONMENT_SLUG", &env.slug, true);
+            vars.set("CI_ENVIRONMENT_ACTION", &env.action, true);
+            vars.set("CI_ENVIRONMENT_TIER", &env.tier, true);
+            if let Some(url) = &env.url {
+                vars.set("CI_ENVIRONMENT_URL", url, true);
+            }
+        }
+        vars.extend(&self.pipeline);
+        let values = vars.expanded();
+        let resource_group = job
+            .resource_group
+            .as_ref()
+            .map(|g| expand(g, &|n| values.get(n).map(String::as_str), ExpandOptions::default()));
+        let stage_index = config.stages.iter().position(|s| *s == job.stage).unwrap_or(config.stages.len());
+        let mut planned_job = job.clone();
+        planned_job.needs = needs;
+        Ok(PlannedJob {
+            name: inst.name,
+            config_name: job.name.clone(),
+            stage: job.stage.clone(),
+            stage_index,
+            when,
+            start_in,
+            allow_failure,
+            allow_failure_exit_codes: exit_codes,
+            needs: None,
+            dependencies: None,
+            variables: vars,
+            environment,
+            resource_group,
+            interruptible: interruptible.unwrap_or(false),
+            node: inst.node,
+            matrix: inst.matrix,
+            config: planned_job,
+        })
+    }
+}

@@ -1,0 +1,44 @@
+//! `environment:` with variables expanded, its slug and its deployment tier.
+
+use crate::model::PlannedEnvironment;
+use crate::slug::environment_slug;
+use crate::variables::VarSet;
+use gantry_config::model::Environment;
+use gantry_config::vars::{ExpandOptions, expand};
+
+/// Expands an environment's name and URL with the job's variables.
+pub(crate) fn plan_environment(env: &Environment, job_vars: &VarSet, pipeline: &VarSet) -> PlannedEnvironment {
+    let mut vars = job_vars.clone();
+    vars.extend(pipeline);
+    let values = vars.expanded();
+    let lookup = |n: &str| values.get(n).map(String::as_str);
+    let name = expand(&env.name, &lookup, ExpandOptions::default());
+    let url = env.url.as_ref().map(|u| expand(u, &lookup, ExpandOptions::default()));
+    let tier = env.deployment_tier.clone().unwrap_or_else(|| guess_tier(&name).to_owned());
+    PlannedEnvironment {
+        slug: environment_slug(&name),
+        name,
+        url,
+        action: env.action.clone().unwrap_or_else(|| "start".into()),
+        tier,
+        on_stop: env.on_stop.clone(),
+        auto_stop_in: env.auto_stop_in.clone(),
+    }
+}
+
+/// GitLab's guess of a deployment tier from the environment name.
+pub fn guess_tier(name: &str) -> &'static str {
+    let n = name.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["dev", "review", "trunk"]) {
+        "development"
+    } else if has(&["test", "tst", "int", "acpt", "accept", "qa", "qc", "control", "quality"]) {
+        "testing"
+    } else if has(&["stg", "stag", "model", "modl", "pre", "demo", "non"]) {
+        "staging"
+    } else if has(&["prod", "prd", "live"]) {
+        "production"
+    } else {
+        "other"
+    }
+}
