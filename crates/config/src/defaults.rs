@@ -5,9 +5,20 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS};
 use crate::typing::Checker;
-use crate::yaml::{Map, Value};
+use crate::model::read_job;
+use crate::yaml::{Entry, Map, Node, Value};
 
 const LEGACY_GLOBALS: &[&str] = &["image", "services", "cache", "before_script", "after_script"];
+
+/// Types the defaults once, as a job named `default` would be, so that a bad value is
+/// reported at `default.<key>` even when no job inherits it.
+fn check_once(defaults: &Map, diags: &mut Vec<Diagnostic>) {
+    let mut pseudo = defaults.clone();
+    let at = defaults.values().next().map(|e| e.key_span).unwrap_or_default();
+    pseudo.insert("script".into(), Entry { key_span: at, value: Node::new(Value::Str("true".into()), at) });
+    let mut ck = Checker { diags };
+    read_job(&mut ck, "default", at, &Node::new(Value::Map(pseudo), at));
+}
 
 pub(crate) fn apply_defaults(map: &mut Map, diags: &mut Vec<Diagnostic>) {
     let mut defaults = Map::new();
@@ -36,11 +47,16 @@ pub(crate) fn apply_defaults(map: &mut Map, diags: &mut Vec<Diagnostic>) {
     if defaults.is_empty() {
         return;
     }
+    check_once(&defaults, diags);
     for (name, entry) in map.iter_mut() {
         if name.starts_with('.') || GLOBAL_KEYWORDS.contains(&name.as_str()) {
             continue;
         }
         let Value::Map(job) = &mut entry.value.value else { continue };
+        // Trigger jobs run no script anywhere, so `default:` does not apply to them.
+        if job.contains_key("trigger") {
+            continue;
+        }
         let inherit = job
             .get("inherit")
             .and_then(|i| i.value.as_map())

@@ -1,7 +1,7 @@
 //! `extends:`: jobs inherit from other jobs or hidden templates by deep merge.
 //!
 //! Parents merge in order (a later parent wins), then the job's own keys win; maps merge
-//! recursively and everything else is replaced. GitLab allows 11 levels (the job plus 10).
+//! recursively and everything else is replaced. GitLab allows eleven levels of inheritance.
 
 use crate::diagnostic::Diagnostic;
 use crate::merge::deep_merge;
@@ -9,8 +9,8 @@ use crate::typing::{index, join};
 use crate::yaml::{Map, Node, Value};
 use std::collections::{HashMap, HashSet};
 
-/// How many levels of `extends` GitLab follows.
-pub const MAX_EXTENDS_DEPTH: usize = 10;
+/// How many levels of `extends` GitLab follows ("up to eleven levels of inheritance").
+pub const MAX_EXTENDS_DEPTH: usize = 11;
 
 /// Resolves `extends` in every top-level entry. Returns the names of entries whose
 /// parents could not all be found (their content is incomplete).
@@ -58,7 +58,7 @@ impl State<'_> {
                     "extends-depth",
                     Some(node.span),
                     join(name, "extends"),
-                    format!("`extends` is nested too deeply: at most {} levels ({})", MAX_EXTENDS_DEPTH + 1, chain.join(" → ")),
+                    format!("`extends` is nested too deeply: at most {} levels ({})", MAX_EXTENDS_DEPTH, chain.join(" → ")),
                 ));
                 chain.pop();
                 return None;

@@ -10,7 +10,6 @@ use crate::span::{Files, Span};
 use crate::typing::{Checker, index, join};
 use crate::vars::{ExpandOptions, expand};
 use crate::yaml::{LoadLimits, Map, Node, Value, load};
-use std::collections::HashSet;
 
 /// GitLab's default limit on the number of included files in one pipeline.
 pub const MAX_INCLUDES: usize = 150;
@@ -40,7 +39,6 @@ pub(crate) struct Includer<'a> {
     pub(crate) unavailable: bool,
     count: usize,
     stack: Vec<String>,
-    done: HashSet<String>,
     project_files: Option<Vec<String>>,
 }
 
@@ -55,7 +53,6 @@ impl<'a> Includer<'a> {
             unavailable: false,
             count: 0,
             stack: Vec::new(),
-            done: HashSet::new(),
             project_files: None,
         }
     }
@@ -302,7 +299,6 @@ impl<'a> Includer<'a> {
                 return None;
             }
         };
-        let fingerprint = format!("{key}#{}", inputs.map(fingerprint).unwrap_or_default());
         if self.stack.iter().any(|k| k == key) {
             self.diags.push(Diagnostic::error(
                 "include-cycle",
@@ -310,9 +306,6 @@ impl<'a> Includer<'a> {
                 path,
                 format!("include cycle: `{name}` is already being included ({} → {name})", self.stack.join(" → ")),
             ));
-            return None;
-        }
-        if !self.done.insert(fingerprint) {
             return None;
         }
         self.count += 1;

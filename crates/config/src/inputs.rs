@@ -52,9 +52,11 @@ pub(crate) fn apply_inputs(
     }
     let mut values: IndexMap<String, Node> = IndexMap::new();
     for (name, decl) in &declared {
-        if let Some(v) = resolve_input(&mut ck, name, decl, given_map.get(name), header.span) {
-            values.insert(name.clone(), v);
-        }
+        // An input that failed its checks interpolates as null, so that only the input's
+        // own error is reported, not every place it is used.
+        let value = resolve_input(&mut ck, name, decl, given_map.get(name), header.span)
+            .unwrap_or_else(|| Node::new(Value::Null, header.span));
+        values.insert(name.clone(), value);
     }
     let mut interp = Interpolator { values: &values, env, diags: ck.diags };
     interp.node(content);

@@ -73,9 +73,19 @@ pub fn resolve_text(root: &str, text: &str, source: &dyn FileSource, env: &dyn I
     let mut diags = Vec::new();
     let earlier_errors = crate::diagnostic::has_errors(&out.diagnostics);
     out.incomplete = resolve_extends(&mut map, &mut diags);
-    let missing_reference = resolve_references(&mut map, &mut diags);
+    let failed_references = resolve_references(&mut map, &mut diags);
+    let before_typing = diags.len();
     apply_defaults(&mut map, &mut diags);
     let config = crate::model::read_config(&map, root_span, &mut diags);
+    // Follow-on noise: the null a failed reference left behind, and one problem reported
+    // again at the same place (a `default:` value is checked once, then copied into jobs).
+    let mut seen = HashSet::new();
+    let mut index = 0;
+    diags.retain(|d| {
+        index += 1;
+        let after_null = index > before_typing && d.span.is_some_and(|s| failed_references.contains(&s));
+        !after_null && d.span.is_none_or(|s| seen.insert((d.code, s, d.severity)))
+    });
     if earlier_errors {
         // "No visible job" only repeats an include error that lost the jobs.
         diags.retain(|d| d.code != "no-jobs");
@@ -85,7 +95,6 @@ pub fn resolve_text(root: &str, text: &str, source: &dyn FileSource, env: &dyn I
         let missing_target = matches!(d.code, "unknown-extends" | "unknown-reference" | "missing-script");
         out.mark_consequence(d, missing_target);
     }
-    let _ = missing_reference;
     out.diagnostics.extend(diags);
     out.config = Some(config);
     out

@@ -103,6 +103,17 @@ impl Checker<'_> {
         }
     }
 
+    /// A list of strings (nested lists flattened); a single string is a type error, as in GitLab.
+    pub(crate) fn string_list(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
+        match &node.value {
+            Value::Seq(_) => self.strings(node, path),
+            _ => {
+                self.type_error(node, path, "a list of strings");
+                None
+            }
+        }
+    }
+
     /// A list (a single non-list value is a type error).
     pub(crate) fn seq<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
         match &node.value {

@@ -44,7 +44,7 @@ impl IncludeEnv for Env<'_> {
     }
 
     fn rules_allow(&self, rules: &[Rule]) -> bool {
-        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &self.vars };
+        let scope = Scope::new(self.ctx, self.repo, &self.vars);
         rules.iter().find(|r| scope.rule_matches(r)).is_some_and(|r| r.when != Some(When::Never))
     }
 }
@@ -124,12 +124,17 @@ impl Planner<'_> {
                 ));
                 continue;
             }
+            // Matrix rows with the same values make the same name; the later one overwrites.
+            let mut by_name: IndexMap<String, PlannedJob> = IndexMap::new();
             for inst in list {
                 match self.job(config, job, &globals, inst) {
-                    Ok(planned) => plan.jobs.push(planned),
+                    Ok(planned) => {
+                        by_name.insert(planned.name.clone(), planned);
+                    }
                     Err(excluded) => plan.excluded.push(excluded),
                 }
             }
+            plan.jobs.extend(by_name.into_values());
         }
         plan.jobs.sort_by_key(|j| j.stage_index);
         let only_edges = plan.jobs.iter().all(|j| j.stage == ".pre" || j.stage == ".post");
@@ -179,7 +184,7 @@ impl Planner<'_> {
         scope_vars.extend(global);
         scope_vars.extend(&self.pipeline);
         let values = scope_vars.expanded();
-        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &values };
+        let scope = Scope::new(self.ctx, self.repo, &values);
         let Some((i, rule)) = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r)) else {
             self.diags.push(Diagnostic::info(
                 "pipeline-not-created",
@@ -231,7 +236,7 @@ impl Planner<'_> {
         let mut scope_vars = vars.clone();
         scope_vars.extend(&self.pipeline);
         let values = scope_vars.expanded();
-        let scope = Scope { ctx: self.ctx, repo: self.repo, vars: &values };
+        let scope = Scope::new(self.ctx, self.repo, &values);
         let excluded = |reason: String| Excluded { name: inst.name.clone(), reason };
         let mut when = job.when.unwrap_or(When::OnSuccess);
         let mut allow_failure = match &job.allow_failure {
@@ -239,12 +244,30 @@ impl Planner<'_> {
             AllowFailure::ExitCodes(_) => Some(false),
             AllowFailure::Unset => None,
         };
+        // GitLab derives the default from the job-level `when` only: `when: manual` written on
+        // the job makes it optional, a manual coming from `rules` does not.
         let manual_by_job = job.when == Some(When::Manual);
+        let mut exit_codes = match &job.allow_failure {
+            AllowFailure::ExitCodes(codes) => codes.clone(),
+            _ => Vec::new(),
+        };
         let mut start_in = job.start_in;
         let mut needs = job.needs.clone();
         let mut interruptible = job.interruptible;
         if let Some(rules) = &job.rules {
-            let Some((i, rule)) = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r)) else {
+            let found = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r));
+            if let Some(reference) = scope.invalid_refs.borrow_mut().drain(..).next() {
+                let rule = rules.iter().enumerate().find(|(_, r)| r.changes.as_ref().is_some_and(|c| c.compare_to.is_some()));
+                let (i, span) = rule.map_or((0, None), |(i, r)| (i, r.changes.as_ref().and_then(|c| c.compare_to_span)));
+                self.error(Diagnostic::error(
+                    "invalid-compare-to",
+                    span,
+                    format!("{}.rules[{i}].changes.compare_to", job.name),
+                    format!("failed to parse rule for `{}`: `rules:changes:compare_to` is not a valid ref: `{reference}`", job.name),
+                ));
+                return Err(excluded("`rules:changes:compare_to` is not a valid ref".into()));
+            }
+            let Some((i, rule)) = found else {
                 return Err(excluded("no `rules` entry matches".into()));
             };
             when = rule.when.or(job.when).unwrap_or(When::OnSuccess);
@@ -253,6 +276,7 @@ impl Planner<'_> {
             }
             if let Some(af) = rule.allow_failure {
                 allow_failure = Some(af);
+                exit_codes.clear();
             }
             if let Some(s) = &rule.start_in {
                 start_in = gantry_config::duration::parse_duration(s);
@@ -271,8 +295,11 @@ impl Planner<'_> {
                 refs: Some(vec!["branches".into(), "tags".into()]),
                 ..Default::default()
             };
-            let only = job.only.as_ref().unwrap_or(&default_only);
-            if !scope.only(only) {
+            // `only: [branches, tags]` is the default only when there are no `workflow:rules`.
+            let fallback = if config.workflow.rules.is_some() { None } else { Some(&default_only) };
+            if let Some(only) = job.only.as_ref().or(fallback)
+                && !scope.only(only)
+            {
                 return Err(excluded("`only` does not match this context".into()));
             }
             if let Some(except) = &job.except
@@ -284,11 +311,7 @@ impl Planner<'_> {
                 return Err(excluded("`when: never`".into()));
             }
         }
-        let allow_failure = allow_failure.unwrap_or(manual_by_job && when == When::Manual);
-        let exit_codes = match &job.allow_failure {
-            AllowFailure::ExitCodes(codes) => codes.clone(),
-            _ => Vec::new(),
-        };
+        let allow_failure = allow_failure.unwrap_or(manual_by_job);
         let environment = job.environment.as_ref().map(|env| plan_environment(env, &vars, &self.pipeline));
         if let Some(env) = &environment {
             vars.set("CI_ENVIRONMENT_NAME", &env.name, true);

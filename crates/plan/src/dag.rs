@@ -18,10 +18,29 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
         let span = job.config.span;
         if let Some(needs) = &job.config.needs {
             let mut linked = Vec::new();
+            let mut written = Vec::new();
             for need in needs.iter().filter(|n| n.is_local()) {
                 let name = substitute_matrix(&need.job, &job.matrix);
+                if written.contains(&(name.clone(), need.matrix.clone())) {
+                    diags.push(Diagnostic::error(
+                        "needs-duplicate",
+                        Some(need.span),
+                        format!("{}.needs", job.config_name),
+                        format!("job `{}` lists the need `{name}` more than once", job.name),
+                    ));
+                    continue;
+                }
+                written.push((name.clone(), need.matrix.clone()));
                 let targets = match &need.matrix {
-                    Some(rows) => rows.iter().flat_map(combinations).map(|c| matrix_name(&name, &c)).collect(),
+                    Some(rows) => rows
+                        .iter()
+                        .flat_map(combinations)
+                        .map(|c| {
+                            let values: Vec<(String, String)> =
+                                c.into_iter().map(|(k, v)| (k, substitute_matrix(&v, &job.matrix))).collect();
+                            matrix_name(&name, &values)
+                        })
+                        .collect(),
                     None => expand_instances(&name, config),
                 };
                 for target in targets {
@@ -50,7 +69,20 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
         }
         if let Some(deps) = &job.config.dependencies {
             let mut linked = Vec::new();
+            let needed: Option<Vec<&str>> =
+                job.config.needs.as_ref().map(|n| n.iter().map(|n| n.job.as_str()).collect());
             for dep in deps {
+                if let Some(needed) = &needed
+                    && !needed.contains(&dep.as_str())
+                {
+                    diags.push(Diagnostic::error(
+                        "dependencies-not-in-needs",
+                        Some(span),
+                        format!("{}.dependencies", job.config_name),
+                        format!("job `{}` has `{dep}` in `dependencies` but not in `needs`", job.name),
+                    ));
+                    continue;
+                }
                 for target in expand_instances(dep, config) {
                     match created.get(&target) {
                         Some(&stage) if stage > job.stage_index => diags.push(Diagnostic::error(
@@ -68,19 +100,40 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
         }
     }
     check_cycles(plan, diags);
+    check_on_stop(plan, config, diags);
+}
+
+/// `environment:on_stop` must name a job of the configuration.
+fn check_on_stop(plan: &Plan, config: &IndexMap<&str, &Job>, diags: &mut Vec<Diagnostic>) {
+    for job in &plan.jobs {
+        let Some(env) = &job.environment else { continue };
+        let Some(stop) = &env.on_stop else { continue };
+        if !config.contains_key(stop.as_str()) {
+            diags.push(Diagnostic::error(
+                "on-stop-unknown",
+                Some(job.config.span),
+                format!("{}.environment.on_stop", job.config_name),
+                format!("`{}` stops its environment with `{stop}`, which is not defined", job.name),
+            ));
+        }
+    }
 }
 
 fn missing(job: &str, config_name: &str, target: &str, config: &IndexMap<&str, &Job>, span: Span, key: &str) -> Diagnostic {
     let base = target.split([':', ' ']).next().unwrap_or(target);
     let defined = config.contains_key(target) || config.contains_key(base);
+    let verb = if key == "needs" { "needs" } else { "depends on" };
     let (code, what) = if defined {
         ("needs-not-created", "which is not in the pipeline for this context")
     } else {
         ("needs-unknown", "which is not defined")
     };
-    let verb = if key == "needs" { "needs" } else { "depends on" };
-    Diagnostic::error(code, Some(span), format!("{config_name}.{key}"), format!("job `{job}` {verb} `{target}`, {what}"))
-        .with_help(if key == "needs" { "mark the need `optional: true` if the job may be absent" } else { "" })
+    let d = Diagnostic::error(code, Some(span), format!("{config_name}.{key}"), format!("job `{job}` {verb} `{target}`, {what}"));
+    if key == "needs" {
+        d.with_help("mark the need `optional: true` if the job may be absent")
+    } else {
+        Diagnostic { code: if defined { "dependency-not-created" } else { "dependency-unknown" }, ..d }
+    }
 }
 
 /// A job name that refers to a parallel job means all of its instances.

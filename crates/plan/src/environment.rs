@@ -13,10 +13,17 @@ pub(crate) fn plan_environment(env: &Environment, job_vars: &VarSet, pipeline: &
     let values = vars.expanded();
     let lookup = |n: &str| values.get(n).map(String::as_str);
     let name = expand(&env.name, &lookup, ExpandOptions::default());
-    let url = env.url.as_ref().map(|u| expand(u, &lookup, ExpandOptions::default()));
+    let slug = environment_slug(&name);
+    // The URL may use the environment's own name and slug (GitLab's dynamic environments).
+    let url_lookup = |n: &str| match n {
+        "CI_ENVIRONMENT_NAME" => Some(name.as_str()),
+        "CI_ENVIRONMENT_SLUG" => Some(slug.as_str()),
+        _ => lookup(n),
+    };
+    let url = env.url.as_ref().map(|u| expand(u, &url_lookup, ExpandOptions::default()));
     let tier = env.deployment_tier.clone().unwrap_or_else(|| guess_tier(&name).to_owned());
     PlannedEnvironment {
-        slug: environment_slug(&name),
+        slug,
         name,
         url,
         action: env.action.clone().unwrap_or_else(|| "start".into()),

@@ -11,9 +11,24 @@ use gantry_config::vars::{ExpandOptions, expand};
 use globset::{GlobBuilder, GlobMatcher};
 use indexmap::IndexMap;
 
-/// Compiles a GitLab path pattern.
+/// Compiles a GitLab path pattern. With FNM_PATHNAME only `**/` crosses directories; a `**`
+/// anywhere else is a plain `*` (so `docs/**` matches `docs/a.md`, not `docs/x/a.md`).
 pub(crate) fn glob(pattern: &str) -> Option<GlobMatcher> {
-    GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build().ok().map(|g| g.compile_matcher())
+    let mut fixed = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(at) = rest.find("**") {
+        fixed.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let at_segment_start = at == 0 || rest[..at].ends_with('/');
+        if after.starts_with('/') && at_segment_start {
+            fixed.push_str("**");
+        } else {
+            fixed.push('*');
+        }
+        rest = after.trim_start_matches('*');
+    }
+    fixed.push_str(rest);
+    GlobBuilder::new(&fixed).literal_separator(true).backslash_escape(true).build().ok().map(|g| g.compile_matcher())
 }
 
 /// Everything a condition may look at.
@@ -21,11 +36,18 @@ pub(crate) struct Scope<'a> {
     pub(crate) ctx: &'a Context,
     pub(crate) repo: &'a dyn Repository,
     pub(crate) vars: &'a IndexMap<String, String>,
+    /// `compare_to` refs that could not be resolved (each makes pipeline creation fail).
+    pub(crate) invalid_refs: std::cell::RefCell<Vec<String>>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    pub(crate) fn new(ctx: &'a Context, repo: &'a dyn Repository, vars: &'a IndexMap<String, String>) -> Self {
+        Scope { ctx, repo, vars, invalid_refs: Default::default() }
+    }
+
+    /// Expands variables in a path; an unknown `$NAME` stays, as part of the path (GitLab's docs).
     fn expand(&self, text: &str) -> String {
-        expand(text, &|n| self.vars.get(n).map(String::as_str), ExpandOptions { keep_unknown: false, dollar_escape: false })
+        expand(text, &|n| self.vars.get(n).map(String::as_str), ExpandOptions { keep_unknown: true, dollar_escape: false })
     }
 
     /// True when every condition of the rule holds.
@@ -51,10 +73,16 @@ impl Scope<'_> {
     /// `changes:`: always true without a push event or when the changes are unknown.
     pub(crate) fn changes(&self, changes: &Changes) -> bool {
         let files = match &changes.compare_to {
-            Some(reference) => match self.repo.changed_since(&self.expand(reference)) {
-                Some(files) => files,
-                None => return true,
-            },
+            Some(reference) => {
+                let reference = self.expand(reference);
+                match self.repo.changed_since(&reference) {
+                    Some(files) => files,
+                    None => {
+                        self.invalid_refs.borrow_mut().push(reference);
+                        return false;
+                    }
+                }
+            }
             None => {
                 if !self.ctx.has_push_changes() || self.ctx.is_tag {
                     return true;
@@ -88,7 +116,7 @@ impl Scope<'_> {
         let refs = only.refs.as_ref().is_none_or(|r| r.iter().any(|p| self.ref_matches(p)));
         let vars = only.variables.is_empty() || only.variables.iter().any(|c| c.expr.evaluate(&Lookup(self.vars)));
         let changes = only.changes.as_ref().is_none_or(|paths| {
-            self.changes(&Changes { paths: paths.clone(), compare_to: None })
+            self.changes(&Changes { paths: paths.clone(), compare_to: None, compare_to_span: None })
         });
         refs && vars && changes && !only.kubernetes
     }
@@ -98,7 +126,7 @@ impl Scope<'_> {
         let refs = except.refs.as_ref().is_some_and(|r| r.iter().any(|p| self.ref_matches(p)));
         let vars = except.variables.iter().any(|c| c.expr.evaluate(&Lookup(self.vars)));
         let changes = except.changes.as_ref().is_some_and(|paths| {
-            self.changes(&Changes { paths: paths.clone(), compare_to: None })
+            self.changes(&Changes { paths: paths.clone(), compare_to: None, compare_to_span: None })
         });
         refs || vars || changes
     }
@@ -162,5 +190,7 @@ mod tests {
         assert!(m("**/*.rb", "a.rb"));
         assert!(m("*", ".env"));
         assert!(m("{src,lib}/*.c", "lib/x.c"));
+        assert!(m("docs/**", "docs/a.md") && !m("docs/**", "docs/x/a.md"));
+        assert!(m("**.yml", "a.yml") && !m("**.yml", "ci/a.yml"));
     }
 }

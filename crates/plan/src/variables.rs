@@ -91,7 +91,11 @@ impl VarSet {
             return Some(v.clone());
         }
         let var = self.vars.get(name)?;
-        if var.raw || stack.iter().any(|s| s == name) || stack.len() > 64 {
+        if var.raw {
+            done.insert(name.to_owned(), var.value.clone());
+            return Some(var.value.clone());
+        }
+        if stack.iter().any(|s| s == name) || stack.len() > 64 {
             return Some(var.value.clone());
         }
         stack.push(name.to_owned());

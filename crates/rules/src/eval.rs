@@ -30,11 +30,19 @@ pub(crate) fn value<'a>(node: &'a Node, vars: &'a dyn Variables) -> Value<'a> {
         Node::Not(operand) => Value::Bool(!is_present(&value(operand, vars))),
         Node::Binary(BinaryOp::And, left, right) => {
             let left = value(left, vars);
-            if is_truthy(&left) { value(right, vars) } else { left }
+            if is_truthy(&left) {
+                value(right, vars)
+            } else {
+                left
+            }
         }
         Node::Binary(BinaryOp::Or, left, right) => {
             let left = value(left, vars);
-            if is_truthy(&left) { left } else { value(right, vars) }
+            if is_truthy(&left) {
+                left
+            } else {
+                value(right, vars)
+            }
         }
         Node::Binary(op, left, right) => {
             let (left, right) = (value(left, vars), value(right, vars));

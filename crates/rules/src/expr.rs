@@ -142,5 +142,9 @@ impl fmt::Display for Node {
 }
 
 fn write_operand(f: &mut fmt::Formatter<'_>, node: &Node, min_precedence: u8) -> fmt::Result {
-    if node.precedence() < min_precedence { write!(f, "({node})") } else { write!(f, "{node}") }
+    if node.precedence() < min_precedence {
+        write!(f, "({node})")
+    } else {
+        write!(f, "{node}")
+    }
 }

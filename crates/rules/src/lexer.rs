@@ -74,7 +74,11 @@ pub(crate) struct Lexer<'s> {
 
 impl<'s> Lexer<'s> {
     pub(crate) fn new(src: &'s str) -> Self {
-        Self { src, pos: 0, count: 0 }
+        Self {
+            src,
+            pos: 0,
+            count: 0,
+        }
     }
 
     /// Returns the next token, `Ok(None)` at the end of the source.
@@ -92,7 +96,11 @@ impl<'s> Lexer<'s> {
             ));
         }
         let (kind, len) = self.scan(trimmed)?;
-        let token = Token { kind, text: &trimmed[..len], offset: self.pos };
+        let token = Token {
+            kind,
+            text: &trimmed[..len],
+            offset: self.pos,
+        };
         self.pos += len;
         self.count += 1;
         Ok(Some(token))

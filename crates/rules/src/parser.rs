@@ -30,7 +30,11 @@ pub(crate) const MAX_NESTING: usize = 49;
 /// Everything GitLab rejects as "invalid expression syntax" is an error, including an
 /// invalid regular expression literal.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
-    let mut parser = Parser { lexer: Lexer::new(src), peeked: None, src_len: src.len() };
+    let mut parser = Parser {
+        lexer: Lexer::new(src),
+        peeked: None,
+        src_len: src.len(),
+    };
     if parser.peek()?.is_none() {
         return Err(ParseError::new(src.len(), "empty expression"));
     }
@@ -69,8 +73,13 @@ impl<'s> Parser<'s> {
 
     /// Consumes the next token when it is one of the binary operators in `ops`.
     fn binary_op(&mut self, ops: &[(TokenKind, BinaryOp)]) -> Result<Option<BinaryOp>, ParseError> {
-        let Some(token) = self.peek()? else { return Ok(None) };
-        let op = ops.iter().find(|(kind, _)| *kind == token.kind).map(|&(_, op)| op);
+        let Some(token) = self.peek()? else {
+            return Ok(None);
+        };
+        let op = ops
+            .iter()
+            .find(|(kind, _)| *kind == token.kind)
+            .map(|&(_, op)| op);
         if op.is_some() {
             self.next()?;
         }
@@ -133,7 +142,10 @@ impl<'s> Parser<'s> {
 
     fn primary(&mut self, depth: usize) -> Result<Node, ParseError> {
         let Some(token) = self.next()? else {
-            return Err(ParseError::new(self.src_len, "unexpected end of expression, expected a value"));
+            return Err(ParseError::new(
+                self.src_len,
+                "unexpected end of expression, expected a value",
+            ));
         };
         let node = match token.kind {
             TokenKind::Variable => Node::Variable(token.inner().to_owned()),

@@ -34,9 +34,17 @@ impl Pattern {
         let unescaped = literal.replace("\\/", "/");
         let (body, flags) =
             split_ruby_syntax(&unescaped).ok_or("the pattern must be written as `/pattern/flags`")?;
-        let source = if flags.is_empty() { body.to_owned() } else { format!("(?{flags}){body}") };
+        let source = if flags.is_empty() {
+            body.to_owned()
+        } else {
+            format!("(?{flags}){body}")
+        };
         let regex = compile(&source)?;
-        Ok(Self { literal: literal.to_owned(), source, regex })
+        Ok(Self {
+            literal: literal.to_owned(),
+            source,
+            regex,
+        })
     }
 
     /// Reads a value on the right of `=~` as a pattern, as GitLab does since 15.0.
@@ -72,7 +80,10 @@ fn split_ruby_syntax(text: &str) -> Option<(&str, &str)> {
         let rest = line.strip_prefix('/')?;
         let close = rest.rfind('/')?;
         let flags = &rest[close + 1..];
-        flags.chars().all(|c| matches!(c, 'i' | 'm' | 's' | 'U')).then(|| (&rest[..close], flags))
+        flags
+            .chars()
+            .all(|c| matches!(c, 'i' | 'm' | 's' | 'U'))
+            .then(|| (&rest[..close], flags))
     })
 }
 

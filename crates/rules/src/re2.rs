@@ -4,18 +4,22 @@
 //! Perl extensions GitLab's default options enable):
 //! - `\d`, `\w`, `\s`, `\b` and their negations are ASCII-only in RE2 and become explicit
 //!   ASCII classes (`\s` is `[\t\n\f\r ]`, without `\v`);
-//! - `{` that does not start a valid `{n}`, `{n,}` or `{n,m}` is a literal, counts above 1000
-//!   are errors, and stacked repetitions such as `a**` are errors;
+//! - `{` that does not start a valid `{n}`, `{n,}` or `{n,m}` is a literal; counts above 1000,
+//!   nested counts whose product is above 1000 (`(a{2}){501}`) and stacked repetitions
+//!   (`a**`) are errors;
 //! - inside a class, `[` is a literal (unless it starts `[:name:]`) and `&&`, `--`, `~~` are
 //!   plain characters, so every class member is written as a `\x{...}` escape;
 //! - octal escapes (`\0`, `\012`), `\Q...\E`, `\p{^Greek}` and repeated flags are accepted;
-//! - escapes RE2 does not know (`\e`, `\<`, `\h`, ...), the `x` flag and `\C` are errors.
+//! - escapes RE2 does not know (`\e`, `\h`, ...), the `x` flag and `\C` are errors, and `\<`
+//!   is a plain `<` (the `regex` crate would read a word boundary).
 //!
-//! Known gaps: RE2 also rejects nested counted repetitions whose product exceeds 1000, and the
-//! `regex` crate accepts more Unicode property names than RE2.
+//! Known gaps: the `regex` crate accepts more Unicode property names than RE2, and its size
+//! limit is not RE2's memory budget, so a very large pattern (such as `\pL{1000}`) may be
+//! rejected by one and accepted by the other.
 
 use std::fmt::Write as _;
 
+mod class;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +28,11 @@ const MAX_REPEAT: u32 = 1000;
 
 /// Translates an RE2 pattern; the error is a lowercase explanation.
 pub(crate) fn translate(pattern: &str) -> Result<String, String> {
-    let mut t = Translator { chars: pattern.chars().collect(), pos: 0, out: String::new() };
+    let mut t = Translator {
+        chars: pattern.chars().collect(),
+        pos: 0,
+        out: String::new(),
+    };
     t.run()?;
     Ok(t.out)
 }
@@ -57,6 +65,15 @@ enum Escape {
     Quoted(String),
 }
 
+/// A repetition operator as it will be written, with what RE2's nesting check needs.
+struct Repeat {
+    text: String,
+    /// The factor it contributes to the nested repetition product.
+    count: u32,
+    /// Whether RE2 checks the nested product for this repetition.
+    checked: bool,
+}
+
 struct Translator {
     chars: Vec<char>,
     pos: usize,
@@ -81,8 +98,13 @@ impl Translator {
     fn run(&mut self) -> Result<(), String> {
         // The repetition operator written just before, if the previous item was one.
         let mut last_repeat: Option<String> = None;
+        // RE2 rejects nested counted repetitions whose counts multiply to more than 1000.
+        // `atom` is that product within the item a repetition would apply to; each open
+        // group keeps the largest product found inside it so far.
+        let mut atom: u32 = 1;
+        let mut groups: Vec<u32> = Vec::new();
         while let Some(c) = self.bump() {
-            let mut repeat = None;
+            let mut repeat: Option<Repeat> = None;
             match c {
                 '\\' => match self.escape()? {
                     Escape::Char(c) => literal(&mut self.out, c),
@@ -95,29 +117,54 @@ impl Translator {
                     Escape::Quoted(text) => text.chars().for_each(|c| literal(&mut self.out, c)),
                 },
                 '[' => self.class()?,
-                '(' => self.group()?,
+                '(' => {
+                    if self.group()? {
+                        groups.push(1);
+                    }
+                }
+                ')' => {
+                    self.out.push(')');
+                    atom = groups.pop().unwrap_or(1);
+                }
                 '*' | '+' | '?' => {
-                    let mut op = c.to_string();
+                    let mut text = c.to_string();
                     if self.peek() == Some('?') {
                         self.bump();
-                        op.push('?');
+                        text.push('?');
                     }
-                    repeat = Some(op);
+                    repeat = Some(Repeat {
+                        text,
+                        count: 1,
+                        checked: false,
+                    });
                 }
                 '{' => match self.counted_repeat()? {
-                    Some(op) => repeat = Some(op),
+                    Some(counted) => repeat = Some(counted),
                     None => self.out.push_str(r"\{"),
                 },
                 '}' | ']' => literal(&mut self.out, c),
                 c => self.out.push(c),
             }
-            if let Some(op) = &repeat {
-                if let Some(previous) = &last_repeat {
-                    return Err(format!("bad repetition operator `{previous}{op}`"));
+            match &repeat {
+                Some(Repeat { text, count, checked }) => {
+                    if let Some(previous) = &last_repeat {
+                        return Err(format!("bad repetition operator `{previous}{text}`"));
+                    }
+                    atom = atom.saturating_mul(*count);
+                    if *checked && atom > MAX_REPEAT {
+                        return Err(format!(
+                            "bad repetition operator `{text}`: nested counts exceed 1000"
+                        ));
+                    }
+                    self.out.push_str(text);
                 }
-                self.out.push_str(op);
+                None if c != ')' => atom = 1,
+                None => {}
             }
-            last_repeat = repeat;
+            if let Some(inside) = groups.last_mut() {
+                *inside = (*inside).max(atom);
+            }
+            last_repeat = repeat.map(|r| r.text);
         }
         Ok(())
     }
@@ -226,89 +273,12 @@ impl Translator {
         Ok(format!(r"\{}{{{name}}}", if negated { 'P' } else { 'p' }))
     }
 
-    /// A bracketed class; the opening `[` has been read.
-    fn class(&mut self) -> Result<(), String> {
-        let mut out = String::from("[");
-        if self.peek() == Some('^') {
-            self.bump();
-            out.push('^');
-        }
-        let mut first = true;
-        loop {
-            let c = self.peek().ok_or("missing closing `]`")?;
-            if c == ']' && !first {
-                self.bump();
-                break;
-            }
-            first = false;
-            if c == '[' && self.peek_at(1) == Some(':') {
-                if let Some(posix) = self.posix_class()? {
-                    out.push_str(&posix);
-                    continue;
-                }
-            }
-            let lo = match self.class_atom()? {
-                Ok(lo) => lo,
-                Err(set) => {
-                    out.push_str(&set);
-                    continue;
-                }
-            };
-            if self.peek() == Some('-') && !matches!(self.peek_at(1), None | Some(']')) {
-                self.bump();
-                let hi = self.class_atom()?.map_err(|_| "invalid character class range".to_owned())?;
-                if hi < lo {
-                    return Err(format!("invalid character class range `{lo}-{hi}`"));
-                }
-                literal(&mut out, lo);
-                out.push('-');
-                literal(&mut out, hi);
-            } else {
-                literal(&mut out, lo);
-            }
-        }
-        out.push(']');
-        self.out.push_str(&out);
-        Ok(())
-    }
-
-    /// One class member: `Ok(char)` or `Err(set)` with a set already translated.
-    fn class_atom(&mut self) -> Result<Result<char, String>, String> {
-        match self.bump().ok_or("missing closing `]`")? {
-            '\\' => match self.escape()? {
-                Escape::Char(c) => Ok(Ok(c)),
-                Escape::Perl(p) if p.is_ascii_uppercase() => Ok(Err(format!("[^{}]", perl_class(p)))),
-                Escape::Perl(p) => Ok(Err(perl_class(p).to_owned())),
-                Escape::Unicode(class) => Ok(Err(class)),
-                Escape::Assertion(_) | Escape::Quoted(_) => {
-                    Err("invalid escape sequence in a character class".to_owned())
-                }
-            },
-            c => Ok(Ok(c)),
-        }
-    }
-
-    /// `[:alpha:]` or `[:^alpha:]` inside a class, if the text has that shape.
-    fn posix_class(&mut self) -> Result<Option<String>, String> {
-        let rest: String = self.chars[self.pos + 2..].iter().collect();
-        let Some(end) = rest.find(":]") else { return Ok(None) };
-        let name = &rest[..end];
-        const NAMES: [&str; 14] = [
-            "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
-            "space", "upper", "word", "xdigit",
-        ];
-        if !NAMES.contains(&name.strip_prefix('^').unwrap_or(name)) {
-            return Err(format!("invalid character class range `[:{name}:]`"));
-        }
-        self.pos += 2 + name.chars().count() + 2;
-        Ok(Some(format!("[:{name}:]")))
-    }
-
-    /// A group; the `(` has been read. Flag groups are checked and rewritten.
-    fn group(&mut self) -> Result<(), String> {
+    /// A group; the `(` has been read. Flag groups are checked and rewritten. Returns
+    /// whether a group was opened (`(?i)` only sets flags).
+    fn group(&mut self) -> Result<bool, String> {
         if self.peek() != Some('?') {
             self.out.push('(');
-            return Ok(());
+            return Ok(true);
         }
         self.bump();
         let named = match (self.peek(), self.peek_at(1)) {
@@ -319,12 +289,12 @@ impl Translator {
         if named {
             // The name is copied as it is; the `regex` crate checks it.
             self.out.push_str("(?");
-            return Ok(());
+            return Ok(true);
         }
         if self.peek() == Some(':') {
             self.bump();
             self.out.push_str("(?:");
-            return Ok(());
+            return Ok(true);
         }
         let (mut on, mut off) = (String::new(), String::new());
         let (mut negated, mut saw_flag) = (false, false);
@@ -333,7 +303,11 @@ impl Translator {
             match c {
                 'i' | 'm' | 's' | 'U' => {
                     saw_flag = true;
-                    let (add, remove) = if negated { (&mut off, &mut on) } else { (&mut on, &mut off) };
+                    let (add, remove) = if negated {
+                        (&mut off, &mut on)
+                    } else {
+                        (&mut on, &mut off)
+                    };
                     remove.retain(|f| f != c);
                     if !add.contains(c) {
                         add.push(c);
@@ -350,19 +324,23 @@ impl Translator {
         if negated && !saw_flag {
             return Err("missing flag after `-`".to_owned());
         }
-        match (on.is_empty() && off.is_empty(), end) {
-            (true, ')') => {}
-            (true, _) => self.out.push_str("(?:"),
-            (false, _) => {
-                let off = if off.is_empty() { String::new() } else { format!("-{off}") };
-                let _ = write!(self.out, "(?{on}{off}{end}");
+        if on.is_empty() && off.is_empty() {
+            if end == ':' {
+                self.out.push_str("(?:");
             }
+        } else {
+            let off = if off.is_empty() {
+                String::new()
+            } else {
+                format!("-{off}")
+            };
+            let _ = write!(self.out, "(?{on}{off}{end}");
         }
-        Ok(())
+        Ok(end == ':')
     }
 
     /// `{n}`, `{n,}` or `{n,m}` (with an optional `?`), or `None` when the `{` is a literal.
-    fn counted_repeat(&mut self) -> Result<Option<String>, String> {
+    fn counted_repeat(&mut self) -> Result<Option<Repeat>, String> {
         let start = self.pos;
         let Some(lo) = self.integer() else { return Ok(None) };
         let hi = if self.peek() == Some(',') {
@@ -387,16 +365,20 @@ impl Translator {
         if lo > MAX_REPEAT || hi.is_some_and(|hi| hi > MAX_REPEAT || hi < lo) {
             return Err(format!("bad repetition operator `{text}`"));
         }
-        let mut op = match hi {
+        let mut text = match hi {
             Some(hi) if hi == lo && !text.contains(',') => format!("{{{lo}}}"),
             Some(hi) => format!("{{{lo},{hi}}}"),
             None => format!("{{{lo},}}"),
         };
         if self.peek() == Some('?') {
             self.bump();
-            op.push('?');
+            text.push('?');
         }
-        Ok(Some(op))
+        // RE2 multiplies by the upper count (the lower one when unbounded), skips zero, and
+        // only checks repetitions that can repeat at least twice.
+        let count = hi.unwrap_or(lo).max(1);
+        let checked = lo >= 2 || hi.is_some_and(|hi| hi >= 2);
+        Ok(Some(Repeat { text, count, checked }))
     }
 
     /// A decimal number as RE2 reads it in a repetition: no leading zeros, below 10^9.

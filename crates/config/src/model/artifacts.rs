@@ -86,8 +86,8 @@ pub(crate) fn read_artifacts(ck: &mut Checker<'_>, node: &Node, path: &str) -> O
         let p = join(path, key);
         let v = &e.value;
         match key.as_str() {
-            "paths" => a.paths = ck.strings(v, &p).unwrap_or_default(),
-            "exclude" => a.exclude = ck.strings(v, &p).unwrap_or_default(),
+            "paths" => a.paths = ck.string_list(v, &p).unwrap_or_default(),
+            "exclude" => a.exclude = ck.string_list(v, &p).unwrap_or_default(),
             "untracked" => a.untracked = ck.bool(v, &p).unwrap_or(false),
             "when" => {
                 a.when = match ck.string(v, &p).as_deref() {
@@ -104,7 +104,17 @@ pub(crate) fn read_artifacts(ck: &mut Checker<'_>, node: &Node, path: &str) -> O
             "name" => a.name = ck.text(v, &p),
             "expose_as" => a.expose_as = ck.string(v, &p),
             "public" => a.public = ck.bool(v, &p),
-            "access" => a.access = ck.string(v, &p),
+            "access" => {
+                a.access = ck.string(v, &p);
+                if let Some(x) = &a.access
+                    && !["all", "developer", "maintainer", "none"].contains(&x.as_str())
+                {
+                    ck.error("invalid-value", v, &p, format!("`{p}` is `{x}`; expected all, developer, maintainer or none"));
+                }
+                if map.contains_key("public") {
+                    ck.error("invalid-value", v, &p, "`artifacts:public` and `artifacts:access` cannot be used in the same job");
+                }
+            }
             "reports" => {
                 let Some(reports) = ck.map(v, &p, REPORTS) else { continue };
                 for (kind, r) in reports {
@@ -235,7 +245,7 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                 c.key = match &v.value {
                     Value::Map(_) => {
                         let m = ck.map(v, &p, &["files", "prefix"])?;
-                        let files = m.get("files").and_then(|f| ck.strings(&f.value, &join(&p, "files")));
+                        let files = m.get("files").and_then(|f| ck.string_list(&f.value, &join(&p, "files")));
                         let Some(files) = files else {
                             ck.error("missing-keyword", v, &p, "`cache:key` as a map needs `files`");
                             continue;
@@ -249,7 +259,7 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                     _ => ck.text(v, &p).map(CacheKey::Literal),
                 }
             }
-            "paths" => c.paths = ck.strings(v, &p).unwrap_or_default(),
+            "paths" => c.paths = ck.string_list(v, &p).unwrap_or_default(),
             "untracked" => c.untracked = ck.bool(v, &p).unwrap_or(false),
             "unprotect" => c.unprotect = ck.bool(v, &p).unwrap_or(false),
             "policy" => {
@@ -275,7 +285,7 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                     }
                 }
             }
-            "fallback_keys" => c.fallback_keys = ck.strings(v, &p).unwrap_or_default(),
+            "fallback_keys" => c.fallback_keys = ck.string_list(v, &p).unwrap_or_default(),
             _ => {}
         }
     }

@@ -231,9 +231,20 @@ pub(crate) fn read_job(ck: &mut Checker<'_>, name: &str, key_span: Span, node: &
             "only" => job.only = read_only_except(ck, v, &p),
             "except" => job.except = read_only_except(ck, v, &p),
             "needs" => job.needs = read_needs(ck, v, &p),
-            "dependencies" => job.dependencies = ck.strings(v, &p),
-            "when" => job.when = When::read(ck, v, &p),
-            "start_in" => job.start_in = read_duration(ck, v, &p),
+            "dependencies" => job.dependencies = ck.string_list(v, &p),
+            "when" => job.when = When::read_one_of(ck, v, &p, &When::ALL[..5]),
+            "start_in" => {
+                job.start_in = read_duration(ck, v, &p);
+                check_start_in(ck, job.start_in, v, &p);
+                if map.contains_key("rules") {
+                    ck.error(
+                        "start-in-with-rules",
+                        v,
+                        &p,
+                        format!("job `{name}` uses `start_in` with `rules`; put `start_in` in the rule (\"config key may not be used with `rules`: start_in\")"),
+                    );
+                }
+            }
             "allow_failure" => job.allow_failure = read_allow_failure(ck, v, &p),
             "retry" => job.retry = read_retry(ck, v, &p).unwrap_or_default(),
             "timeout" => job.timeout = read_duration(ck, v, &p),
@@ -244,7 +255,7 @@ pub(crate) fn read_job(ck: &mut Checker<'_>, name: &str, key_span: Span, node: &
             "resource_group" => job.resource_group = ck.string(v, &p),
             "interruptible" => job.interruptible = ck.bool(v, &p),
             "coverage" => job.coverage = read_coverage(ck, v, &p),
-            "tags" => job.tags = ck.strings(v, &p).unwrap_or_default(),
+            "tags" => job.tags = ck.string_list(v, &p).unwrap_or_default(),
             "variables" => job.variables = read_variables(ck, v, &p, false).unwrap_or_default(),
             "inherit" => job.inherit_variables = read_inherit_variables(ck, v, &p),
             "trigger" => job.trigger = read_trigger(ck, v, &p),
@@ -263,19 +274,45 @@ pub(crate) fn read_job(ck: &mut Checker<'_>, name: &str, key_span: Span, node: &
             }
         }
     }
+    let at = Node::new(Value::Null, key_span);
     if job.when == Some(When::Delayed) && job.start_in.is_none() && !has_rule_start_in(&job) {
-        ck.error("missing-keyword", node, name, format!("job `{name}` is `when: delayed` but has no `start_in`"));
+        ck.error("missing-keyword", &at, name, format!("job `{name}` is `when: delayed` but has no `start_in`"));
     }
     if job.start_in.is_some() && job.when != Some(When::Delayed) && job.rules.is_none() {
-        ck.error("invalid-value", node, &join(name, "start_in"), "`start_in` needs `when: delayed`");
+        ck.error("invalid-value", &at, &join(name, "start_in"), "`start_in` needs `when: delayed`");
     }
-    if job.script.is_empty() && job.trigger.is_none() && !map.contains_key("run") {
-        ck.error("missing-script", node, name, format!("job `{name}` has no `script`, `run` or `trigger`"))
+    match map.get("script") {
+        Some(s) if job.script.is_empty() && matches!(&s.value.value, Value::Seq(items) if items.is_empty()) => {
+            ck.error("missing-script", &s.value, &join(name, "script"), format!("job `{name}` has an empty `script`"));
+        }
+        None if job.trigger.is_none() && !map.contains_key("run") => {
+            ck.error("missing-script", &at, name, format!("job `{name}` has no `script`, `run` or `trigger`"));
+        }
+        _ => {}
     }
     if job.rules.is_some() && (job.only.is_some() || job.except.is_some()) {
-        ck.error("rules-with-only", node, name, format!("job `{name}` uses `rules` with `only` or `except`; use one or the other"));
+        ck.error("rules-with-only", &at, name, format!("job `{name}` uses `rules` with `only` or `except`; use one or the other"));
+    }
+    if job.trigger.is_some() {
+        check_trigger_keywords(ck, map, name);
     }
     Some(job)
+}
+
+/// GitLab limits delays to one week.
+pub(crate) fn check_start_in(ck: &mut Checker<'_>, secs: Option<u64>, node: &Node, path: &str) {
+    const WEEK: u64 = 7 * 24 * 3600;
+    if let Some(s) = secs
+        && s > WEEK
+    {
+        let text = node.scalar_text().unwrap_or_default();
+        ck.error(
+            "invalid-duration",
+            node,
+            path,
+            format!("`{path}` is `{text}`; `start_in` must be less than or equal to one week"),
+        );
+    }
 }
 
 fn has_rule_start_in(job: &Job) -> bool {
@@ -328,7 +365,7 @@ fn read_image_map(ck: &mut Checker<'_>, map: &Map, node: &Node, path: &str) -> O
         let p = join(path, key);
         match key.as_str() {
             "name" => image.name = ck.string(&e.value, &p)?,
-            "entrypoint" => image.entrypoint = ck.strings(&e.value, &p),
+            "entrypoint" => image.entrypoint = ck.string_list(&e.value, &p),
             "pull_policy" => image.pull_policy = ck.strings(&e.value, &p).unwrap_or_default(),
             "docker" => {
                 if let Some(d) = ck.map(&e.value, &p, &["platform", "user"]) {
@@ -365,7 +402,7 @@ pub(crate) fn read_services(ck: &mut Checker<'_>, node: &Node, path: &str) -> Ve
                 };
                 let Some(image) = read_image_map(ck, map, item, &p) else { continue };
                 let alias = map.get("alias").and_then(|e| ck.string(&e.value, &join(&p, "alias")));
-                let command = map.get("command").and_then(|e| ck.strings(&e.value, &join(&p, "command")));
+                let command = map.get("command").and_then(|e| ck.string_list(&e.value, &join(&p, "command")));
                 let variables = map
                     .get("variables")
                     .and_then(|e| read_variables(ck, &e.value, &join(&p, "variables"), false))
@@ -528,9 +565,24 @@ fn read_inherit_variables(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
             ck.type_error(&e.value, &p, "a boolean or a list of names");
         }
     }
+    if let Some(d) = map.get("default")
+        && let Value::Seq(items) = &d.value.value
+    {
+        for (i, item) in items.iter().enumerate() {
+            if !item.as_str().is_some_and(|k| super::DEFAULT_KEYWORDS.contains(&k)) {
+                let shown = item.scalar_text().unwrap_or_default();
+                ck.error(
+                    "invalid-value",
+                    item,
+                    &index(&join(path, "default"), i),
+                    format!("`{shown}` is not a `default:` keyword; expected one of {}", super::DEFAULT_KEYWORDS.join(", ")),
+                );
+            }
+        }
+    }
     match map.get("variables").map(|e| &e.value.value) {
         Some(Value::Bool(false)) => Some(Vec::new()),
-        Some(Value::Seq(_)) => ck.strings(&map["variables"].value, &join(path, "variables")),
+        Some(Value::Seq(_)) => ck.string_list(&map["variables"].value, &join(path, "variables")),
         _ => None,
     }
 }
@@ -555,6 +607,41 @@ fn read_trigger(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Trigger
         ck.error("missing-keyword", node, path, "`trigger` needs `project` or `include`");
     }
     Some(t)
+}
+
+/// The keywords a trigger job may use (GitLab's docs, `trigger`).
+const TRIGGER_JOB_KEYWORDS: &[&str] = &[
+    "allow_failure",
+    "extends",
+    "needs",
+    "only",
+    "except",
+    "parallel",
+    "rules",
+    "stage",
+    "trigger",
+    "variables",
+    "when",
+    "resource_group",
+    "environment",
+    "inherit",
+    "interruptible",
+];
+
+fn check_trigger_keywords(ck: &mut Checker<'_>, map: &Map, name: &str) {
+    for (key, e) in map {
+        if !TRIGGER_JOB_KEYWORDS.contains(&key.as_str()) {
+            ck.diags.push(
+                crate::diagnostic::Diagnostic::error(
+                    "unknown-keyword",
+                    Some(e.key_span),
+                    join(name, key),
+                    format!("`{key}` cannot be used in trigger job `{name}`"),
+                )
+                .with_help(format!("trigger jobs can use: {}", TRIGGER_JOB_KEYWORDS.join(", "))),
+            );
+        }
+    }
 }
 
 /// Shape checks of the keywords gantry keeps as written.

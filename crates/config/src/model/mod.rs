@@ -15,6 +15,7 @@ pub use job::{AllowFailure, Environment, Image, Job, Parallel, Retry, Service, T
 pub use keywords::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS, JOB_KEYWORDS};
 pub use need::{Need, NeedMatrix};
 pub use rule::{Changes, Condition, Exists, OnlyExcept, Rule, When};
+pub(crate) use job::read_job;
 pub(crate) use rule::read_include_rules;
 pub use variable::Variable;
 pub use workflow::{Config, DEFAULT_STAGES, Workflow};

@@ -48,10 +48,10 @@ pub(crate) fn read_needs(ck: &mut Checker<'_>, node: &Node, path: &str) -> Optio
             }
             Some(out)
         }
-        Value::Map(_) | Value::Str(_) => Some(read_need(ck, node, path).into_iter().collect()),
+        Value::Map(_) => Some(read_need(ck, node, path).into_iter().collect()),
         Value::Null => Some(Vec::new()),
         _ => {
-            ck.type_error(node, path, "a list of jobs");
+            ck.type_error(node, path, "a list of jobs (or a single map)");
             None
         }
     }

@@ -36,7 +36,15 @@ impl When {
         }
     }
 
+    /// Every value, in GitLab's order.
+    pub const ALL: [When; 6] = [When::OnSuccess, When::OnFailure, When::Always, When::Manual, When::Delayed, When::Never];
+
     pub(crate) fn read(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<When> {
+        Self::read_one_of(ck, node, path, &Self::ALL)
+    }
+
+    /// Reads a `when:` that may only take some of the values.
+    pub(crate) fn read_one_of(ck: &mut Checker<'_>, node: &Node, path: &str, allowed: &[When]) -> Option<When> {
         let word = ck.string(node, path)?;
         let when = match word.as_str() {
             "on_success" => When::OnSuccess,
@@ -45,16 +53,14 @@ impl When {
             "manual" => When::Manual,
             "delayed" => When::Delayed,
             "never" => When::Never,
-            other => {
-                ck.error(
-                    "invalid-value",
-                    node,
-                    path,
-                    format!("`{path}` is `{other}`; expected on_success, on_failure, always, manual, delayed or never"),
-                );
-                return None;
-            }
+            _ => When::OnSuccess,
         };
+        if word != when.as_str() || !allowed.contains(&when) {
+            let names: Vec<&str> = allowed.iter().map(|w| w.as_str()).collect();
+            let extra = if word == "never" { " (`when: never` is only allowed in `rules`)" } else { "" };
+            ck.error("invalid-value", node, path, format!("`{path}` is `{word}`; expected {}{extra}", names.join(", ")));
+            return None;
+        }
         Some(when)
     }
 }
@@ -77,6 +83,8 @@ pub struct Changes {
     pub paths: Vec<String>,
     /// The ref to compare with instead of the push's previous commit.
     pub compare_to: Option<String>,
+    /// Where `compare_to` is written.
+    pub compare_to_span: Option<Span>,
 }
 
 /// `rules:exists`.
@@ -119,7 +127,10 @@ pub struct Rule {
 
 const RULE_KEYS: &[&str] =
     &["if", "changes", "exists", "when", "allow_failure", "start_in", "variables", "needs", "interruptible"];
-const WORKFLOW_RULE_KEYS: &[&str] = &["if", "changes", "exists", "when", "variables", "auto_cancel"];
+// `start_in`, `allow_failure` and `needs` "are not supported in workflow:rules, but do not
+// cause a syntax violation" (GitLab's docs): accepted and ignored.
+const WORKFLOW_RULE_KEYS: &[&str] =
+    &["if", "changes", "exists", "when", "variables", "auto_cancel", "start_in", "allow_failure", "needs"];
 const INCLUDE_RULE_KEYS: &[&str] = &["if", "changes", "exists", "when"];
 
 /// Which `rules:` a list belongs to; each allows other keys.
@@ -168,9 +179,22 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
             "if" => rule.condition = read_condition(ck, v, &p),
             "changes" => rule.changes = read_changes(ck, v, &p),
             "exists" => rule.exists = read_exists(ck, v, &p),
-            "when" => rule.when = When::read(ck, v, &p),
+            "when" => {
+                rule.when = match of {
+                    RulesOf::Job => When::read(ck, v, &p),
+                    RulesOf::Workflow | RulesOf::Include => When::read_one_of(ck, v, &p, &[When::Always, When::Never]),
+                }
+            }
             "allow_failure" => rule.allow_failure = ck.bool(v, &p),
-            "start_in" => rule.start_in = ck.string(v, &p),
+            "start_in" => {
+                rule.start_in = ck.text(v, &p);
+                if let Some(text) = &rule.start_in {
+                    match crate::duration::parse_duration(text) {
+                        Some(secs) => super::job::check_start_in(ck, Some(secs), v, &p),
+                        None => ck.error("invalid-duration", v, &p, format!("`{p}` is not a duration: `{text}`")),
+                    }
+                }
+            }
             "variables" => rule.variables = read_variables(ck, v, &p, false).unwrap_or_default(),
             "needs" => rule.needs = read_needs(ck, v, &p),
             "interruptible" => rule.interruptible = ck.bool(v, &p),
@@ -178,11 +202,13 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
             _ => {}
         }
     }
-    if of == RulesOf::Include
-        && let Some(w) = rule.when
-        && !matches!(w, When::Never | When::Always)
-    {
-        ck.error("invalid-value", node, &join(path, "when"), "`include:rules:when` can only be `never` or `always`");
+    if of == RulesOf::Workflow {
+        rule.allow_failure = None;
+        rule.start_in = None;
+        rule.needs = None;
+    }
+    if of == RulesOf::Job && rule.when == Some(When::Delayed) && rule.start_in.is_none() {
+        ck.error("missing-keyword", node, path, format!("`{path}` is `when: delayed` but has no `start_in`"));
     }
     Some(rule)
 }
@@ -210,16 +236,17 @@ fn read_changes(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Changes
         Value::Map(_) => {
             let map = ck.map(node, path, &["paths", "compare_to"])?;
             let paths = match map.get("paths") {
-                Some(e) => ck.strings(&e.value, &join(path, "paths"))?,
+                Some(e) => ck.string_list(&e.value, &join(path, "paths"))?,
                 None => {
                     ck.error("missing-keyword", node, path, "`changes` as a map needs `paths`");
                     return None;
                 }
             };
             let compare_to = map.get("compare_to").and_then(|e| ck.string(&e.value, &join(path, "compare_to")));
-            Some(Changes { paths, compare_to })
+            let compare_to_span = map.get("compare_to").map(|e| e.value.span);
+            Some(Changes { paths, compare_to, compare_to_span })
         }
-        _ => Some(Changes { paths: ck.strings(node, path)?, compare_to: None }),
+        _ => Some(Changes { paths: ck.string_list(node, path)?, compare_to: None, compare_to_span: None }),
     }
 }
 
@@ -228,7 +255,7 @@ fn read_exists(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Exists> 
         Value::Map(_) => {
             let map = ck.map(node, path, &["paths", "project", "ref"])?;
             let paths = match map.get("paths") {
-                Some(e) => ck.strings(&e.value, &join(path, "paths"))?,
+                Some(e) => ck.string_list(&e.value, &join(path, "paths"))?,
                 None => {
                     ck.error("missing-keyword", node, path, "`exists` as a map needs `paths`");
                     return None;
@@ -238,7 +265,7 @@ fn read_exists(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Exists> 
             let reference = map.get("ref").and_then(|e| ck.string(&e.value, &join(path, "ref")));
             Some(Exists { paths, project, reference })
         }
-        _ => Some(Exists { paths: ck.strings(node, path)?, project: None, reference: None }),
+        _ => Some(Exists { paths: ck.string_list(node, path)?, project: None, reference: None }),
     }
 }
 
@@ -257,14 +284,14 @@ pub struct OnlyExcept {
 
 pub(crate) fn read_only_except(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<OnlyExcept> {
     match &node.value {
-        Value::Str(_) | Value::Seq(_) => Some(OnlyExcept { refs: Some(ck.strings(node, path)?), ..Default::default() }),
+        Value::Seq(_) => Some(OnlyExcept { refs: Some(ck.string_list(node, path)?), ..Default::default() }),
         Value::Map(_) => {
             let map = ck.map(node, path, &["refs", "variables", "changes", "kubernetes"])?;
             let mut oe = OnlyExcept::default();
             for (key, entry) in map {
                 let p = join(path, key);
                 match key.as_str() {
-                    "refs" => oe.refs = ck.strings(&entry.value, &p),
+                    "refs" => oe.refs = ck.string_list(&entry.value, &p),
                     "variables" => {
                         for (i, expr) in ck.strings(&entry.value, &p).unwrap_or_default().into_iter().enumerate() {
                             let n = Node::new(Value::Str(expr), entry.value.span);

@@ -52,7 +52,7 @@ pub(crate) fn read_variables(ck: &mut Checker<'_>, node: &Node, path: &str, glob
                     match key.as_str() {
                         "value" => var.value = ck.text(&e.value, &kp).unwrap_or_default(),
                         "description" => var.description = ck.string(&e.value, &kp),
-                        "options" => var.options = ck.strings(&e.value, &kp).unwrap_or_default(),
+                        "options" => var.options = ck.string_list(&e.value, &kp).unwrap_or_default(),
                         "expand" => var.expand = ck.bool(&e.value, &kp).unwrap_or(true),
                         _ => {}
                     }

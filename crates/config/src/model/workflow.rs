@@ -49,7 +49,7 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
                 if v.is_null() {
                     continue;
                 }
-                stages = ck.strings(v, key);
+                stages = ck.string_list(v, key);
                 config.stages_span = Some(entry.key_span);
             }
             "variables" => config.variables = read_variables(&mut ck, v, key, true).unwrap_or_default(),
@@ -70,6 +70,11 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
                     config.jobs.push(job);
                 }
             }
+        }
+    }
+    if config.workflow.rules.is_none() {
+        for job in &config.jobs {
+            warn_rules_when(&mut ck, job);
         }
     }
     let mut list: Vec<String> = stages.unwrap_or_else(|| DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect());
@@ -97,11 +102,47 @@ fn read_workflow(ck: &mut Checker<'_>, node: &Node, path: &str) -> Workflow {
             "rules" => wf.rules = read_rules(ck, &e.value, &p, RulesOf::Workflow),
             "name" => wf.name = ck.text(&e.value, &p),
             "auto_cancel" => {
-                ck.map(&e.value, &p, &["on_new_commit", "on_job_failure"]);
+                if let Some(ac) = ck.map(&e.value, &p, &["on_new_commit", "on_job_failure"]) {
+                    for (k, allowed) in [("on_new_commit", &["conservative", "interruptible", "none"][..]), ("on_job_failure", &["none", "all"][..])] {
+                        let Some(v) = ac.get(k) else { continue };
+                        let kp = join(&p, k);
+                        if let Some(word) = ck.string(&v.value, &kp)
+                            && !allowed.contains(&word.as_str())
+                        {
+                            ck.error("invalid-value", &v.value, &kp, format!("`{kp}` is `{word}`; expected {}", allowed.join(", ")));
+                        }
+                    }
+                }
                 wf.auto_cancel = Some(e.value.clone());
             }
             _ => {}
         }
     }
     wf
+}
+
+/// GitLab warns when a job's last rule is a bare `when:` and there are no `workflow:rules`:
+/// such a job also runs in merge request pipelines, so one push can start two pipelines.
+fn warn_rules_when(ck: &mut Checker<'_>, job: &Job) {
+    let Some(last) = job.rules.as_ref().and_then(|r| r.last()) else { return };
+    let bare = last.condition.is_none()
+        && last.changes.is_none()
+        && last.exists.is_none()
+        && last.allow_failure.is_none()
+        && last.start_in.is_none()
+        && last.variables.is_empty()
+        && last.needs.is_none()
+        && last.interruptible.is_none();
+    if bare && last.when.is_some_and(|w| w != super::When::Never) {
+        let index = job.rules.as_ref().map_or(0, |r| r.len() - 1);
+        ck.diags.push(Diagnostic::warning(
+            "rules-when-without-workflow",
+            Some(last.span),
+            format!("{}.rules[{index}]", job.name),
+            format!(
+                "job `{}` may allow multiple pipelines to run for a single action due to `rules:when` clause with no `workflow:rules`",
+                job.name
+            ),
+        ));
+    }
 }

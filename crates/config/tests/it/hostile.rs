@@ -104,13 +104,16 @@ fn self_extending_and_deep_extends_are_errors() {
 }
 
 #[test]
-fn reference_chains_deeper_than_ten_are_errors() {
-    let mut text = String::from(".r0:\n  s: [x]\n");
-    for i in 1..15 {
-        text.push_str(&format!(".r{i}:\n  s: !reference [.r{}, s]\n", i - 1));
+fn circular_and_absurdly_deep_reference_chains_are_errors() {
+    let circular = ".a:\n  s: !reference [.b, s]\n.b:\n  s: !reference [.a, s]\njob:\n  script: !reference [.a, s]\n";
+    let r = resolve_files(&[(".gitlab-ci.yml", circular.into())]);
+    assert_eq!(codes(&r), ["reference-cycle"]);
+    let mut deep = String::from(".r0:\n  s: [x]\n");
+    for i in 1..200 {
+        deep.push_str(&format!(".r{i}:\n  s: !reference [.r{}, s]\n", i - 1));
     }
-    text.push_str("job:\n  script: !reference [.r14, s]\n");
-    let r = resolve_files(&[(".gitlab-ci.yml", text)]);
+    deep.push_str("job:\n  script: !reference [.r199, s]\n");
+    let r = resolve_files(&[(".gitlab-ci.yml", deep)]);
     assert!(codes(&r).contains(&"reference-depth"), "{:?}", codes(&r));
 }
 

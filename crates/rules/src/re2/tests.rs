@@ -12,10 +12,16 @@ fn check(pattern: &str, yes: &[&str], no: &[&str]) {
     let translated = translate(pattern).unwrap_or_else(|e| panic!("`{pattern}` failed: {e}"));
     let regex = Regex::new(&translated).unwrap_or_else(|e| panic!("`{pattern}` -> `{translated}`: {e}"));
     for text in yes {
-        assert!(regex.is_match(text), "`{pattern}` (`{translated}`) should match {text:?}");
+        assert!(
+            regex.is_match(text),
+            "`{pattern}` (`{translated}`) should match {text:?}"
+        );
     }
     for text in no {
-        assert!(!regex.is_match(text), "`{pattern}` (`{translated}`) should not match {text:?}");
+        assert!(
+            !regex.is_match(text),
+            "`{pattern}` (`{translated}`) should not match {text:?}"
+        );
     }
 }
 
@@ -34,7 +40,11 @@ fn patterns_match_as_in_re2() {
         (r"^\D$", &["\u{661}", "a"], &["7"]),
         (r"^\w+$", &["a_Z9"], &["é", "ä1"]),
         (r"^\W$", &["é", "-"], &["_"]),
-        (r"^\s$", &[" ", "\t", "\n", "\r", "\x0C"], &["\x0B", "\u{a0}", "\u{2003}"]),
+        (
+            r"^\s$",
+            &[" ", "\t", "\n", "\r", "\x0C"],
+            &["\x0B", "\u{a0}", "\u{2003}"],
+        ),
         (r"^\S$", &["\x0B", "\u{a0}"], &[" "]),
         (r"caf\b", &["caf", "café", "caf "], &["cafe"]),
         (r"a\B", &["ab"], &["a", "a-"]),
@@ -60,10 +70,13 @@ fn patterns_match_as_in_re2() {
         (r"^a{2}}$", &["aa}"], &["aa"]),
         (r"a]", &["a]"], &["a"]),
         (r"^a*?b+?c??$", &["bc", "aab"], &["a"]),
+        (r"^((a{10}b){10}){10}$", &[], &["ab"]),
+        (r"^(a{0}){1000}(a*){1000}(?i)x{1000}$", &[], &["a"]),
+        (r"^(a{1,1}){1000}$", &[], &["a"]),
         // Classes: `[` and set operators are plain characters; `-` at the edges is literal.
         (r"^[a[]+$", &["a[", "[["], &["]"]),
         (r"^[a&&b]+$", &["a&b"], &["c"]),
-        (r"^[a--]+$", &["a-"], &["b"]),
+        (r"^[+--]+$", &["+,-"], &["a"]),
         (r"^[a~~b]+$", &["~"], &["c"]),
         (r"^[-a]+$", &["-a"], &["b"]),
         (r"^[a-]+$", &["-a"], &["b"]),
@@ -125,11 +138,17 @@ fn re2_errors_are_reported() {
         (r"a{1001}", "bad repetition operator"),
         (r"a{2,1}", "bad repetition operator"),
         (r"a{0,1001}", "bad repetition operator"),
+        // RE2 multiplies nested counted repetitions and rejects products above 1000.
+        (r"(a{2}){501}", "nested counts exceed 1000"),
+        (r"((a{10}){10}){11}", "nested counts exceed 1000"),
+        (r"(a{2}|b{600}){2}", "nested counts exceed 1000"),
+        (r"(a{2,}){501}", "nested counts exceed 1000"),
         (r"(?x)a", "unsupported Perl syntax `(?x`"),
         (r"(?u)a", "unsupported Perl syntax"),
         (r"(?=a)", "unsupported Perl syntax `(?=`"),
         (r"(?!a)", "unsupported Perl syntax"),
-        (r"(?<=a)", "unsupported Perl syntax `(?=`"),
+        (r"(?<=a)", "unsupported Perl syntax `(?<`"),
+        (r"[a--]", "invalid character class range"),
         (r"(?-)a", "missing flag"),
         (r"(?i-)a", "missing flag"),
         (r"(?i--s)a", "unsupported Perl syntax `(?-`"),

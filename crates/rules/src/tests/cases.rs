@@ -13,7 +13,10 @@ const CASES: &str = include_str!("../../test_data/cases.txt");
 enum Expected {
     Value(bool),
     /// A parse error whose message contains the text, at the offset when one is given.
-    Error { offset: Option<usize>, message: String },
+    Error {
+        offset: Option<usize>,
+        message: String,
+    },
 }
 
 /// Checks one expression against the variables; returns a description of any mismatch.
@@ -35,9 +38,10 @@ fn check(expr: &str, vars: &HashMap<String, String>, expected: &Expected) -> Res
                 return Err(format!("error `{}` does not contain `{message}`", err.message));
             }
             match offset {
-                Some(offset) if *offset != err.offset => {
-                    Err(format!("error `{}` is at byte {}, expected {offset}", err.message, err.offset))
-                }
+                Some(offset) if *offset != err.offset => Err(format!(
+                    "error `{}` is at byte {}, expected {offset}",
+                    err.message, err.offset
+                )),
                 _ => Ok(()),
             }
         }
@@ -49,7 +53,10 @@ fn check(expr: &str, vars: &HashMap<String, String>, expected: &Expected) -> Res
 /// Reads a double-quoted value with `\"`, `\\`, `\n`, `\t` and `\u{HEX}` escapes; returns the
 /// value and the rest of the text.
 fn quoted(text: &str) -> (String, &str) {
-    let mut chars = text.strip_prefix('"').expect("a value starts with `\"`").char_indices();
+    let mut chars = text
+        .strip_prefix('"')
+        .expect("a value starts with `\"`")
+        .char_indices();
     let mut value = String::new();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -79,7 +86,9 @@ fn parse_vars(mut text: &str) -> HashMap<String, String> {
     let mut vars = HashMap::new();
     loop {
         text = text.trim_start();
-        let Some((name, rest)) = text.split_once('=') else { return vars };
+        let Some((name, rest)) = text.split_once('=') else {
+            return vars;
+        };
         let (value, rest) = quoted(rest);
         vars.insert(name.to_owned(), value);
         text = rest;
@@ -93,8 +102,13 @@ fn parse_expected(text: &str) -> Expected {
         _ => {
             let rest = text.strip_prefix("error").expect("`true`, `false` or `error...`");
             let (offset, message) = rest.split_once(": ").expect("`error: message`");
-            let offset = offset.strip_prefix('@').map(|o| o.parse().expect("a byte offset"));
-            Expected::Error { offset, message: message.to_owned() }
+            let offset = offset
+                .strip_prefix('@')
+                .map(|o| o.parse().expect("a byte offset"));
+            Expected::Error {
+                offset,
+                message: message.to_owned(),
+            }
         }
     }
 }
@@ -115,7 +129,9 @@ fn every_case_in_test_data_holds() {
         }
         let (expr, expected) = match line.strip_prefix("=> ") {
             Some(expected) => ("", expected),
-            None => line.rsplit_once(" => ").expect("a case is `expression => expected`"),
+            None => line
+                .rsplit_once(" => ")
+                .expect("a case is `expression => expected`"),
         };
         let expr = match expr.strip_prefix("escaped: ") {
             Some(escaped) => {
@@ -133,7 +149,12 @@ fn every_case_in_test_data_holds() {
             failures.push(format!("line {}: `{expr}`: {why}", number + 1));
         }
     }
-    assert!(failures.is_empty(), "{} of {count} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(count >= 80, "only {count} cases were found");
 }
 
@@ -148,7 +169,10 @@ fn nesting_is_limited_to_what_the_token_limit_allows() {
     let ok = Expected::Value(true);
     assert_eq!(check(&nested(49), &vars, &ok), Ok(()));
     for depth in [50, 64, 10_000] {
-        let too_deep = Expected::Error { offset: Some(49), message: "nested too deeply".to_owned() };
+        let too_deep = Expected::Error {
+            offset: Some(49),
+            message: "nested too deeply".to_owned(),
+        };
         assert_eq!(check(&nested(depth), &vars, &too_deep), Ok(()), "depth {depth}");
     }
 }
@@ -160,8 +184,14 @@ fn at_most_99_tokens_are_accepted() {
     let expr = |pairs: usize| format!("$A{}", " || $A".repeat(pairs));
     assert_eq!(check(&expr(49), &vars, &Expected::Value(true)), Ok(()));
     let offset = expr(49).len() + 1;
-    let too_many = Expected::Error { offset: Some(offset), message: "too many tokens".to_owned() };
+    let too_many = Expected::Error {
+        offset: Some(offset),
+        message: "too many tokens".to_owned(),
+    };
     assert_eq!(check(&expr(50), &vars, &too_many), Ok(()));
-    let long_chain = Expected::Error { offset: None, message: "too many tokens".to_owned() };
+    let long_chain = Expected::Error {
+        offset: None,
+        message: "too many tokens".to_owned(),
+    };
     assert_eq!(check(&"!".repeat(100_000), &vars, &long_chain), Ok(()));
 }

@@ -28,7 +28,11 @@ fn operand() -> impl Strategy<Value = String> {
     prop_oneof![
         select(&["A", "B", "C", "D"][..]).prop_map(|n| format!("${n}")),
         select(&["", "a", "abc", "/^a/", "it's", "say \"hi\"", " "][..]).prop_map(|s| {
-            if s.contains('"') { format!("'{s}'") } else { format!("\"{s}\"") }
+            if s.contains('"') {
+                format!("'{s}'")
+            } else {
+                format!("\"{s}\"")
+            }
         }),
         Just("null".to_owned()),
         Just("true".to_owned()),
@@ -39,7 +43,8 @@ fn operand() -> impl Strategy<Value = String> {
 
 /// The source of a comparison, whose value is always a boolean.
 fn comparison() -> impl Strategy<Value = String> {
-    (operand(), select(&["==", "!=", "=~", "!~"][..]), operand()).prop_map(|(l, op, r)| format!("{l} {op} {r}"))
+    (operand(), select(&["==", "!=", "=~", "!~"][..]), operand())
+        .prop_map(|(l, op, r)| format!("{l} {op} {r}"))
 }
 
 /// The source of an expression of at most about 30 tokens, with redundant parentheses and
@@ -48,9 +53,14 @@ fn expression() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![operand(), comparison()];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
-            (inner.clone(), select(&["&&", "||", "==", "!=", "=~", "!~"][..]), inner.clone())
+            (
+                inner.clone(),
+                select(&["&&", "||", "==", "!=", "=~", "!~"][..]),
+                inner.clone()
+            )
                 .prop_map(|(l, op, r)| format!("({l}) {op} ({r})")),
-            (inner.clone(), select(&["&&", "||"][..]), inner.clone()).prop_map(|(l, op, r)| format!("{l}{op}{r}")),
+            (inner.clone(), select(&["&&", "||"][..]), inner.clone())
+                .prop_map(|(l, op, r)| format!("{l}{op}{r}")),
             inner.prop_map(|e| format!("!({e})")),
         ]
     })
@@ -69,9 +79,39 @@ fn truthy(src: &str, vars: &HashMap<String, String>) -> bool {
 fn token_soup() -> impl Strategy<Value = String> {
     let piece = select(
         &[
-            "(", ")", "$A", "$", "${A}", "\"a", "\"a\"", "'b'", "/a/", "/ab/i", "/[x/", "/a\\/", "null", "nullx",
-            "true", "==", "!=", "=~", "!~", "&&", "||", "!", "=", "&", " ", "\n", "/a{1001}/", "/(?x)a/",
-            "/\\Q(\\E/", "/[[:foo:]]/", "/\\p{^Greek}/", "/\\x{110000}/", "é",
+            "(",
+            ")",
+            "$A",
+            "$",
+            "${A}",
+            "\"a",
+            "\"a\"",
+            "'b'",
+            "/a/",
+            "/ab/i",
+            "/[x/",
+            "/a\\/",
+            "null",
+            "nullx",
+            "true",
+            "==",
+            "!=",
+            "=~",
+            "!~",
+            "&&",
+            "||",
+            "!",
+            "=",
+            "&",
+            " ",
+            "\n",
+            "/a{1001}/",
+            "/(?x)a/",
+            "/\\Q(\\E/",
+            "/[[:foo:]]/",
+            "/\\p{^Greek}/",
+            "/\\x{110000}/",
+            "é",
         ][..],
     );
     proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
