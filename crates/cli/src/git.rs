@@ -20,7 +20,10 @@ impl LocalRepo {
         let top = git_in(dir, &["rev-parse", "--show-toplevel"]).map(|s| PathBuf::from(s.trim()));
         match top {
             Some(root) => LocalRepo { root, is_git: true },
-            None => LocalRepo { root: dir.to_path_buf(), is_git: false },
+            None => LocalRepo {
+                root: dir.to_path_buf(),
+                is_git: false,
+            },
         }
     }
 
@@ -39,7 +42,11 @@ impl LocalRepo {
     pub(crate) fn files(&self) -> Vec<String> {
         match self.git(&["ls-files", "-z", "--cached", "--others", "--exclude-standard"]) {
             Some(out) => {
-                let mut files: Vec<String> = out.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                let mut files: Vec<String> = out
+                    .split('\0')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
                 files.sort();
                 files.dedup();
                 files
@@ -51,7 +58,9 @@ impl LocalRepo {
     /// Builds the trigger context from the flags, filling gaps from the repository.
     pub(crate) fn context(&self, args: &ContextArgs) -> anyhow::Result<Context> {
         let mut ctx = Context::default();
-        let head_branch = self.git(&["symbolic-ref", "--quiet", "--short", "HEAD"]).map(|s| s.trim().to_owned());
+        let head_branch = self
+            .git(&["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .map(|s| s.trim().to_owned());
         ctx.ref_name = match (&args.ref_name, args.tag) {
             (Some(r), _) => r.clone(),
             (None, true) => match self.git(&["describe", "--tags", "--exact-match", "HEAD"]) {
@@ -70,7 +79,9 @@ impl LocalRepo {
                 .unwrap_or_else(|| "main".into()),
         };
         for var in &args.vars {
-            let Some((k, v)) = var.split_once('=') else { bail!("--var takes KEY=VALUE, got `{var}`") };
+            let Some((k, v)) = var.split_once('=') else {
+                bail!("--var takes KEY=VALUE, got `{var}`")
+            };
             ctx.pipeline_variables.push((k.to_owned(), v.to_owned()));
         }
         if let Some(sha) = self.git(&["rev-parse", "HEAD"]) {
@@ -78,17 +89,40 @@ impl LocalRepo {
             if let Some(before) = self.git(&["rev-parse", "--verify", "--quiet", "HEAD~1"]) {
                 ctx.before_sha = before.trim().to_owned();
             }
-            ctx.commit_message = self.git(&["log", "-1", "--format=%B"]).unwrap_or_default().trim_end().to_owned();
-            ctx.commit_author = self.git(&["log", "-1", "--format=%an <%ae>"]).unwrap_or_default().trim().to_owned();
-            ctx.commit_timestamp = self.git(&["log", "-1", "--format=%cI"]).unwrap_or_default().trim().to_owned();
+            ctx.commit_message = self
+                .git(&["log", "-1", "--format=%B"])
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned();
+            ctx.commit_author = self
+                .git(&["log", "-1", "--format=%an <%ae>"])
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            ctx.commit_timestamp = self
+                .git(&["log", "-1", "--format=%cI"])
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
         }
         ctx.changed_files = if !args.changed.is_empty() {
             Some(args.changed.clone())
         } else {
-            self.git(&["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"])
-                .map(|out| out.lines().map(str::to_owned).collect())
+            self.git(&[
+                "diff-tree",
+                "--no-commit-id",
+                "--name-only",
+                "-r",
+                "--root",
+                "HEAD",
+            ])
+            .map(|out| out.lines().map(str::to_owned).collect())
         };
-        let name = self.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
+        let name = self
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "project".into());
         ctx.project_path = format!("local/{name}");
         ctx.project_dir = self.root.to_string_lossy().into_owned();
         ctx.project_files = self.files();
@@ -104,6 +138,14 @@ impl Repository for LocalRepo {
 }
 
 fn git_in(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().context("running git").ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .context("running git")
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -11,7 +11,10 @@ use std::process::ExitCode;
 
 pub(crate) fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let file = args.file.clone().unwrap_or_else(|| PathBuf::from(".gitlab-ci.yml"));
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".gitlab-ci.yml"));
     let file = if file.is_absolute() { file } else { cwd.join(file) };
     let mut repo = LocalRepo::discover(&cwd);
     if !file.starts_with(repo.root()) {
@@ -34,13 +37,23 @@ pub(crate) fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "{}", explain(&compiled, job))?;
         }
     }
-    Ok(if compiled.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if compiled.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn explain(compiled: &gantry_plan::Compiled, name: &str) -> String {
-    let Some(plan) = &compiled.plan else { return format!("{name}: the configuration could not be read") };
+    let Some(plan) = &compiled.plan else {
+        return format!("{name}: the configuration could not be read");
+    };
     if let Some(j) = plan.job(name) {
-        return format!("{name}: created in stage `{}` with `when: {}`", j.stage, j.when.as_str());
+        return format!(
+            "{name}: created in stage `{}` with `when: {}`",
+            j.stage,
+            j.when.as_str()
+        );
     }
     if let Some(e) = plan.excluded.iter().find(|e| e.name == name) {
         return format!("{name}: not created: {}", e.reason);

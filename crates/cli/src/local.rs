@@ -17,7 +17,10 @@ impl LocalSource {
 
     fn resolve(&self, path: &str) -> Result<PathBuf, SourceError> {
         let rel = Path::new(path.trim_start_matches('/'));
-        if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        if rel
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
             return Err(SourceError::Other(format!("`{path}` points outside the project")));
         }
         Ok(self.root.join(rel))
@@ -28,9 +31,13 @@ impl FileSource for LocalSource {
     fn read(&self, path: &str) -> Result<String, SourceError> {
         let full = self.resolve(path)?;
         match std::fs::read(&full) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| SourceError::Other("the file is not UTF-8 text".into())),
+            Ok(bytes) => {
+                String::from_utf8(bytes).map_err(|_| SourceError::Other("the file is not UTF-8 text".into()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SourceError::NotFound),
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Err(SourceError::Other("it is a directory".into())),
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                Err(SourceError::Other("it is a directory".into()))
+            }
             Err(e) => Err(SourceError::Other(e.to_string())),
         }
     }
@@ -45,7 +52,9 @@ pub(crate) fn walk(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(kind) = entry.file_type() else { continue };

@@ -64,12 +64,19 @@ struct ExcludedJson<'a> {
 }
 
 pub(crate) fn json(compiled: &Compiled) -> LintJson<'_> {
-    let diagnostics = compiled.diagnostics.iter().map(|d| diagnostic(compiled, d)).collect();
+    let diagnostics = compiled
+        .diagnostics
+        .iter()
+        .map(|d| diagnostic(compiled, d))
+        .collect();
     let Some(plan) = &compiled.plan else {
         return LintJson {
             schema_version: 1,
             diagnostics,
-            pipeline: PipelineJson { created: false, name: None },
+            pipeline: PipelineJson {
+                created: false,
+                name: None,
+            },
             stages: Vec::new(),
             jobs: Vec::new(),
             not_created: Vec::new(),
@@ -78,10 +85,20 @@ pub(crate) fn json(compiled: &Compiled) -> LintJson<'_> {
     LintJson {
         schema_version: 1,
         diagnostics,
-        pipeline: PipelineJson { created: plan.created, name: plan.name.clone() },
+        pipeline: PipelineJson {
+            created: plan.created,
+            name: plan.name.clone(),
+        },
         stages: plan.used_stages(),
         jobs: plan.jobs.iter().map(job).collect(),
-        not_created: plan.excluded.iter().map(|e| ExcludedJson { name: &e.name, reason: &e.reason }).collect(),
+        not_created: plan
+            .excluded
+            .iter()
+            .map(|e| ExcludedJson {
+                name: &e.name,
+                reason: &e.reason,
+            })
+            .collect(),
     }
 }
 
@@ -107,7 +124,10 @@ fn job(j: &PlannedJob) -> JobJson<'_> {
         allow_failure: j.allow_failure,
         allow_failure_exit_codes: &j.allow_failure_exit_codes,
         start_in: j.start_in,
-        needs: j.needs.as_ref().map(|n| n.iter().map(|n| n.job.as_str()).collect()),
+        needs: j
+            .needs
+            .as_ref()
+            .map(|n| n.iter().map(|n| n.job.as_str()).collect()),
         dependencies: j.dependencies.as_deref(),
         environment: j.environment.as_ref().map(|e| EnvironmentJson {
             name: &e.name,
@@ -142,8 +162,18 @@ pub(crate) fn text(compiled: &Compiled) -> String {
         let _ = writeln!(out, "pipeline: {name}");
     }
     let _ = writeln!(out, "stages: {}", plan.used_stages().join(" → "));
-    let width = plan.jobs.iter().map(|j| j.name.chars().count()).max().unwrap_or(3).max(3);
-    let _ = writeln!(out, "{:<width$}  {:<12} {:<10} {:<13} needs", "job", "stage", "when", "allow_failure");
+    let width = plan
+        .jobs
+        .iter()
+        .map(|j| j.name.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<12} {:<10} {:<13} needs",
+        "job", "stage", "when", "allow_failure"
+    );
     for j in &plan.jobs {
         let needs = match &j.needs {
             None => "(stage order)".to_owned(),
@@ -159,6 +189,11 @@ pub(crate) fn text(compiled: &Compiled) -> String {
             j.allow_failure
         );
     }
-    let _ = writeln!(out, "{} job(s), {} not created", plan.jobs.len(), plan.excluded.len());
+    let _ = writeln!(
+        out,
+        "{} job(s), {} not created",
+        plan.jobs.len(),
+        plan.excluded.len()
+    );
     out
 }

@@ -3,9 +3,9 @@
 //! `inherit:default` allows it. No deep merge: a job's own value replaces the default.
 
 use crate::diagnostic::Diagnostic;
+use crate::model::read_job;
 use crate::model::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS};
 use crate::typing::Checker;
-use crate::model::read_job;
 use crate::yaml::{Entry, Map, Node, Value};
 
 const LEGACY_GLOBALS: &[&str] = &["image", "services", "cache", "before_script", "after_script"];
@@ -15,7 +15,13 @@ const LEGACY_GLOBALS: &[&str] = &["image", "services", "cache", "before_script",
 fn check_once(defaults: &Map, diags: &mut Vec<Diagnostic>) {
     let mut pseudo = defaults.clone();
     let at = defaults.values().next().map(|e| e.key_span).unwrap_or_default();
-    pseudo.insert("script".into(), Entry { key_span: at, value: Node::new(Value::Str("true".into()), at) });
+    pseudo.insert(
+        "script".into(),
+        Entry {
+            key_span: at,
+            value: Node::new(Value::Str("true".into()), at),
+        },
+    );
     let mut ck = Checker { diags };
     read_job(&mut ck, "default", at, &Node::new(Value::Map(pseudo), at));
 }
@@ -52,7 +58,9 @@ pub(crate) fn apply_defaults(map: &mut Map, diags: &mut Vec<Diagnostic>) {
         if name.starts_with('.') || GLOBAL_KEYWORDS.contains(&name.as_str()) {
             continue;
         }
-        let Value::Map(job) = &mut entry.value.value else { continue };
+        let Value::Map(job) = &mut entry.value.value else {
+            continue;
+        };
         // Trigger jobs run no script anywhere, so `default:` does not apply to them.
         if job.contains_key("trigger") {
             continue;

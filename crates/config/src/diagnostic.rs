@@ -52,7 +52,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error diagnostic.
-    pub fn error(code: &'static str, span: Option<Span>, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: &'static str,
+        span: Option<Span>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -65,13 +70,29 @@ impl Diagnostic {
     }
 
     /// A warning diagnostic.
-    pub fn warning(code: &'static str, span: Option<Span>, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, path, message) }
+    pub fn warning(
+        code: &'static str,
+        span: Option<Span>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, path, message)
+        }
     }
 
     /// An informational diagnostic.
-    pub fn info(code: &'static str, span: Option<Span>, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Info, ..Diagnostic::error(code, span, path, message) }
+    pub fn info(
+        code: &'static str,
+        span: Option<Span>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Info,
+            ..Diagnostic::error(code, span, path, message)
+        }
     }
 
     /// Adds a hint on how to fix the problem.

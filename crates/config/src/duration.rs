@@ -14,17 +14,24 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     let mut rest = text.as_str();
     let mut any = false;
     while !rest.is_empty() {
-        rest = rest.trim_start_matches([' ', ',']).trim_start_matches("and ").trim_start();
+        rest = rest
+            .trim_start_matches([' ', ','])
+            .trim_start_matches("and ")
+            .trim_start();
         if rest.is_empty() {
             break;
         }
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return None;
         }
         let number: f64 = rest[..num_len].parse().ok()?;
         rest = rest[num_len..].trim_start();
-        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let factor = match unit {

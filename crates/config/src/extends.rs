@@ -20,7 +20,12 @@ pub(crate) fn resolve_extends(map: &mut Map, diags: &mut Vec<Diagnostic>) -> Has
         .filter(|(_, e)| e.value.as_map().is_some_and(|m| m.contains_key("extends")))
         .map(|(k, _)| k.clone())
         .collect();
-    let mut state = State { original: map, done: HashMap::new(), incomplete: HashSet::new(), diags };
+    let mut state = State {
+        original: map,
+        done: HashMap::new(),
+        incomplete: HashSet::new(),
+        diags,
+    };
     let mut resolved = Vec::with_capacity(names.len());
     for name in names {
         if let Some(r) = state.resolve(&name, &mut Vec::new()) {
@@ -47,8 +52,12 @@ impl State<'_> {
             return done.clone();
         }
         let entry = self.original.get(name)?;
-        let Value::Map(own) = &entry.value.value else { return None };
-        let Some(extends) = own.get("extends") else { return Some(own.clone()) };
+        let Value::Map(own) = &entry.value.value else {
+            return None;
+        };
+        let Some(extends) = own.get("extends") else {
+            return Some(own.clone());
+        };
         let parents = self.parent_names(name, &extends.value)?;
         chain.push(name.to_owned());
         let mut acc = Map::new();
@@ -58,7 +67,11 @@ impl State<'_> {
                     "extends-depth",
                     Some(node.span),
                     join(name, "extends"),
-                    format!("`extends` is nested too deeply: at most {} levels ({})", MAX_EXTENDS_DEPTH, chain.join(" → ")),
+                    format!(
+                        "`extends` is nested too deeply: at most {} levels ({})",
+                        MAX_EXTENDS_DEPTH,
+                        chain.join(" → ")
+                    ),
                 ));
                 chain.pop();
                 return None;
@@ -135,7 +148,10 @@ impl State<'_> {
                     "type",
                     Some(node.span),
                     path.clone(),
-                    format!("`{path}` must be a job name or a list of job names, found {}", node.kind()),
+                    format!(
+                        "`{path}` must be a job name or a list of job names, found {}",
+                        node.kind()
+                    ),
                 ));
                 None
             }

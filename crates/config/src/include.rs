@@ -26,7 +26,10 @@ pub trait IncludeEnv {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Origin {
     Local,
-    Project { project: String, reference: Option<String> },
+    Project {
+        project: String,
+        reference: Option<String>,
+    },
     Elsewhere,
 }
 
@@ -67,7 +70,14 @@ impl<'a> Includer<'a> {
         map.map(|m| (m, span))
     }
 
-    fn file(&mut self, origin: &Origin, name: &str, text: &str, inputs: Option<&Node>, at: Span) -> Option<Map> {
+    fn file(
+        &mut self,
+        origin: &Origin,
+        name: &str,
+        text: &str,
+        inputs: Option<&Node>,
+        at: Span,
+    ) -> Option<Map> {
         let file = self.files.intern(name);
         let mut docs = load(text, file, &self.limits, &mut self.diags)?;
         let (header, mut content) = split_header(&mut docs, Span::new(file, 1, 1));
@@ -92,16 +102,25 @@ impl<'a> Includer<'a> {
                     "invalid-config",
                     Some(content.span),
                     "",
-                    format!("`{name}` must contain a map of keywords and jobs, found {}", content.kind()),
+                    format!(
+                        "`{name}` must contain a map of keywords and jobs, found {}",
+                        content.kind()
+                    ),
                 ));
                 let _ = at;
                 return None;
             }
         };
-        let Some(include) = map.shift_remove("include") else { return Some(map) };
+        let Some(include) = map.shift_remove("include") else {
+            return Some(map);
+        };
         let mut merged = Map::new();
         let entries: Vec<(Node, String)> = match include.value.value {
-            Value::Seq(items) => items.into_iter().enumerate().map(|(i, n)| (n, index("include", i))).collect(),
+            Value::Seq(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n, index("include", i)))
+                .collect(),
             Value::Null => Vec::new(),
             _ => vec![(include.value, "include".to_owned())],
         };
@@ -117,24 +136,43 @@ impl<'a> Includer<'a> {
     /// Processes one `include:` entry; returns the maps of the files it brings in.
     fn entry(&mut self, origin: &Origin, entry: &Node, path: &str) -> Vec<Map> {
         let location = match &entry.value {
-            Value::Str(s) if s.starts_with("https://") || s.starts_with("http://") => Location::Remote(s.clone()),
+            Value::Str(s) if s.starts_with("https://") || s.starts_with("http://") => {
+                Location::Remote(s.clone())
+            }
             Value::Str(s) => Location::Local(s.clone()),
             Value::Map(_) => {
-                let mut ck = Checker { diags: &mut self.diags };
+                let mut ck = Checker {
+                    diags: &mut self.diags,
+                };
                 let Some(map) = ck.map(
                     entry,
                     path,
-                    &["local", "project", "file", "ref", "remote", "template", "component", "rules", "inputs", "cache", "integrity"],
+                    &[
+                        "local",
+                        "project",
+                        "file",
+                        "ref",
+                        "remote",
+                        "template",
+                        "component",
+                        "rules",
+                        "inputs",
+                        "cache",
+                        "integrity",
+                    ],
                 ) else {
                     return Vec::new();
                 };
                 if let Some(rules) = map.get("rules") {
-                    let rules = read_include_rules(&mut ck, &rules.value, &join(path, "rules")).unwrap_or_default();
+                    let rules =
+                        read_include_rules(&mut ck, &rules.value, &join(path, "rules")).unwrap_or_default();
                     if !self.env.rules_allow(&rules) {
                         return Vec::new();
                     }
                 }
-                let Some(location) = self.location(map, entry, path) else { return Vec::new() };
+                let Some(location) = self.location(map, entry, path) else {
+                    return Vec::new();
+                };
                 let inputs = map.get("inputs").map(|e| e.value.clone());
                 return self.load_location(origin, location, inputs.as_ref(), entry, path);
             }
@@ -152,7 +190,9 @@ impl<'a> Includer<'a> {
     }
 
     fn location(&mut self, map: &Map, entry: &Node, path: &str) -> Option<Location> {
-        let mut ck = Checker { diags: &mut self.diags };
+        let mut ck = Checker {
+            diags: &mut self.diags,
+        };
         let get = |k: &str| map.get(k).map(|e| &e.value);
         let location = if let Some(v) = get("local") {
             Location::Local(ck.string(v, &join(path, "local"))?)
@@ -164,7 +204,11 @@ impl<'a> Includer<'a> {
             };
             let files = ck.strings(files, &join(path, "file"))?;
             let reference = get("ref").and_then(|r| ck.text(r, &join(path, "ref")));
-            Location::Project { project, files, reference }
+            Location::Project {
+                project,
+                files,
+                reference,
+            }
         } else if let Some(v) = get("remote") {
             Location::Remote(ck.string(v, &join(path, "remote"))?)
         } else if let Some(v) = get("template") {
@@ -184,16 +228,34 @@ impl<'a> Includer<'a> {
     }
 
     fn expand(&self, text: &str) -> String {
-        expand(text, &|n| self.env.variable(n), ExpandOptions { keep_unknown: true, dollar_escape: false })
+        expand(
+            text,
+            &|n| self.env.variable(n),
+            ExpandOptions {
+                keep_unknown: true,
+                dollar_escape: false,
+            },
+        )
     }
 
-    fn load_location(&mut self, origin: &Origin, location: Location, inputs: Option<&Node>, entry: &Node, path: &str) -> Vec<Map> {
+    fn load_location(
+        &mut self,
+        origin: &Origin,
+        location: Location,
+        inputs: Option<&Node>,
+        entry: &Node,
+        path: &str,
+    ) -> Vec<Map> {
         let mut out = Vec::new();
         match location {
             Location::Local(raw) => {
                 let wanted = self.expand(&raw);
                 let wanted = wanted.trim_start_matches('/');
-                let names = if wanted.contains('*') { self.wildcard(wanted, entry, path) } else { vec![wanted.to_owned()] };
+                let names = if wanted.contains('*') {
+                    self.wildcard(wanted, entry, path)
+                } else {
+                    vec![wanted.to_owned()]
+                };
                 for name in names {
                     if !self.check_extension(&name, entry, path) {
                         continue;
@@ -208,7 +270,11 @@ impl<'a> Includer<'a> {
                     out.extend(self.include_text(origin.clone(), &key, &name, read, inputs, entry, path));
                 }
             }
-            Location::Project { project, files, reference } => {
+            Location::Project {
+                project,
+                files,
+                reference,
+            } => {
                 let project = self.expand(&project);
                 let reference = reference.map(|r| self.expand(&r));
                 for file in files {
@@ -218,18 +284,37 @@ impl<'a> Includer<'a> {
                     }
                     let key = format!("project:{project}@{}:{file}", reference.as_deref().unwrap_or(""));
                     let read = self.source.read_project(&project, reference.as_deref(), &file);
-                    let next = Origin::Project { project: project.clone(), reference: reference.clone() };
+                    let next = Origin::Project {
+                        project: project.clone(),
+                        reference: reference.clone(),
+                    };
                     out.extend(self.include_text(next, &key, &key, read, inputs, entry, path));
                 }
             }
             Location::Remote(url) => {
                 let url = self.expand(&url);
                 let read = self.source.read_remote(&url);
-                out.extend(self.include_text(Origin::Elsewhere, &format!("remote:{url}"), &url, read, inputs, entry, path));
+                out.extend(self.include_text(
+                    Origin::Elsewhere,
+                    &format!("remote:{url}"),
+                    &url,
+                    read,
+                    inputs,
+                    entry,
+                    path,
+                ));
             }
             Location::Template(name) => {
                 let read = self.source.read_template(&name);
-                out.extend(self.include_text(Origin::Elsewhere, &format!("template:{name}"), &name, read, inputs, entry, path));
+                out.extend(self.include_text(
+                    Origin::Elsewhere,
+                    &format!("template:{name}"),
+                    &name,
+                    read,
+                    inputs,
+                    entry,
+                    path,
+                ));
             }
             Location::Component(address) => {
                 let address = self.expand(&address);
@@ -254,7 +339,10 @@ impl<'a> Includer<'a> {
         ok
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one call site per include kind; a struct would only rename them")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site per include kind; a struct would only rename them"
+    )]
     fn include_text(
         &mut self,
         origin: Origin,
@@ -304,7 +392,10 @@ impl<'a> Includer<'a> {
                 "include-cycle",
                 Some(entry.span),
                 path,
-                format!("include cycle: `{name}` is already being included ({} → {name})", self.stack.join(" → ")),
+                format!(
+                    "include cycle: `{name}` is already being included ({} → {name})",
+                    self.stack.join(" → ")
+                ),
             ));
             return None;
         }
@@ -331,8 +422,13 @@ impl<'a> Includer<'a> {
             self.project_files = Some(self.source.list().unwrap_or_default());
         }
         let re = wildcard_regex(pattern);
-        let mut names: Vec<String> =
-            self.project_files.iter().flatten().filter(|f| re.as_ref().is_some_and(|r| r.is_match(f))).cloned().collect();
+        let mut names: Vec<String> = self
+            .project_files
+            .iter()
+            .flatten()
+            .filter(|f| re.as_ref().is_some_and(|r| r.is_match(f)))
+            .cloned()
+            .collect();
         names.sort();
         if names.is_empty() {
             self.diags.push(Diagnostic::error(
@@ -348,7 +444,11 @@ impl<'a> Includer<'a> {
 
 enum Location {
     Local(String),
-    Project { project: String, files: Vec<String>, reference: Option<String> },
+    Project {
+        project: String,
+        files: Vec<String>,
+        reference: Option<String>,
+    },
     Remote(String),
     Template(String),
     Component(String),
@@ -380,7 +480,10 @@ fn split_header(docs: &mut Vec<Node>, start: Span) -> (Option<Node>, Node) {
         let header = docs.remove(0);
         (Some(header), content)
     } else {
-        (None, docs.drain(..).next().unwrap_or(Node::new(Value::Null, start)))
+        (
+            None,
+            docs.drain(..).next().unwrap_or(Node::new(Value::Null, start)),
+        )
     }
 }
 
@@ -393,10 +496,19 @@ pub(crate) fn fingerprint(node: &Node) -> String {
         Value::Float(f) => f.to_string(),
         Value::Str(s) => format!("{s:?}"),
         Value::Seq(items) | Value::Reference(items) => {
-            format!("[{}]", items.iter().map(fingerprint).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                items.iter().map(fingerprint).collect::<Vec<_>>().join(",")
+            )
         }
         Value::Map(m) => {
-            format!("{{{}}}", m.iter().map(|(k, e)| format!("{k:?}:{}", fingerprint(&e.value))).collect::<Vec<_>>().join(","))
+            format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, e)| format!("{k:?}:{}", fingerprint(&e.value)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
     }
 }

@@ -21,15 +21,24 @@ pub(crate) fn apply_inputs(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut ck = Checker { diags };
-    let Some(spec_map) = ck.map(header, "", &["spec"]) else { return };
+    let Some(spec_map) = ck.map(header, "", &["spec"]) else {
+        return;
+    };
     let Some(spec) = spec_map.get("spec") else { return };
-    let Some(spec) = ck.map(&spec.value, "spec", &["inputs", "component", "description", "include"]) else { return };
+    let Some(spec) = ck.map(
+        &spec.value,
+        "spec",
+        &["inputs", "component", "description", "include"],
+    ) else {
+        return;
+    };
     let declared = match spec.get("inputs") {
         Some(e) if !e.value.is_null() => ck.map(&e.value, "spec.inputs", &[]).cloned(),
         _ => Some(Map::new()),
     };
     let Some(declared) = declared else { return };
-    ck.diags.retain(|d| !(d.code == "unknown-keyword" && d.path.starts_with("spec.inputs.")));
+    ck.diags
+        .retain(|d| !(d.code == "unknown-keyword" && d.path.starts_with("spec.inputs.")));
     let given_map = match given {
         Some(g) => match &g.value {
             Value::Map(m) => m.clone(),
@@ -58,15 +67,31 @@ pub(crate) fn apply_inputs(
             .unwrap_or_else(|| Node::new(Value::Null, header.span));
         values.insert(name.clone(), value);
     }
-    let mut interp = Interpolator { values: &values, env, diags: ck.diags };
+    let mut interp = Interpolator {
+        values: &values,
+        env,
+        diags: ck.diags,
+    };
     interp.node(content);
 }
 
-fn resolve_input(ck: &mut Checker<'_>, name: &str, decl: &Entry, given: Option<&Entry>, at: Span) -> Option<Node> {
+fn resolve_input(
+    ck: &mut Checker<'_>,
+    name: &str,
+    decl: &Entry,
+    given: Option<&Entry>,
+    at: Span,
+) -> Option<Node> {
     let path = join("spec.inputs", name);
     let spec = match &decl.value.value {
         Value::Null => Map::new(),
-        Value::Map(_) => ck.map(&decl.value, &path, &["default", "description", "options", "regex", "type", "rules"])?.clone(),
+        Value::Map(_) => ck
+            .map(
+                &decl.value,
+                &path,
+                &["default", "description", "options", "regex", "type", "rules"],
+            )?
+            .clone(),
         _ => {
             ck.type_error(&decl.value, &path, "a map (or empty)");
             return None;
@@ -77,7 +102,12 @@ fn resolve_input(ck: &mut Checker<'_>, name: &str, decl: &Entry, given: Option<&
         None => "string".to_owned(),
     };
     if !["string", "number", "boolean", "array"].contains(&kind.as_str()) {
-        ck.error("include-inputs", &spec["type"].value, &join(&path, "type"), format!("unknown input type `{kind}`"));
+        ck.error(
+            "include-inputs",
+            &spec["type"].value,
+            &join(&path, "type"),
+            format!("unknown input type `{kind}`"),
+        );
         return None;
     }
     let value = match (given, spec.get("default")) {
@@ -100,18 +130,32 @@ fn resolve_input(ck: &mut Checker<'_>, name: &str, decl: &Entry, given: Option<&
         _ => matches!(value.value, Value::Seq(_)),
     };
     if !type_ok {
-        ck.error("include-inputs", &value, &path, format!("input `{name}` must be a {kind}, found {}", value.kind()));
+        ck.error(
+            "include-inputs",
+            &value,
+            &path,
+            format!("input `{name}` must be a {kind}, found {}", value.kind()),
+        );
         return None;
     }
     if let Some(options) = spec.get("options") {
-        let allowed: Vec<String> = options.value.as_seq().unwrap_or_default().iter().filter_map(Node::scalar_text).collect();
+        let allowed: Vec<String> = options
+            .value
+            .as_seq()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::scalar_text)
+            .collect();
         let text = value.scalar_text().unwrap_or_default();
         if !allowed.contains(&text) {
             ck.error(
                 "include-inputs",
                 &value,
                 &path,
-                format!("input `{name}` is `{text}`, which is not one of its options: {}", allowed.join(", ")),
+                format!(
+                    "input `{name}` is `{text}`, which is not one of its options: {}",
+                    allowed.join(", ")
+                ),
             );
             return None;
         }
@@ -122,11 +166,21 @@ fn resolve_input(ck: &mut Checker<'_>, name: &str, decl: &Entry, given: Option<&
         match regex::Regex::new(pattern) {
             Ok(r) if r.is_match(&text) => {}
             Ok(_) => {
-                ck.error("include-inputs", &value, &path, format!("input `{name}` does not match its regex {re}"));
+                ck.error(
+                    "include-inputs",
+                    &value,
+                    &path,
+                    format!("input `{name}` does not match its regex {re}"),
+                );
                 return None;
             }
             Err(_) => {
-                ck.error("include-inputs", &spec["regex"].value, &join(&path, "regex"), format!("invalid regex {re}"));
+                ck.error(
+                    "include-inputs",
+                    &spec["regex"].value,
+                    &join(&path, "regex"),
+                    format!("invalid regex {re}"),
+                );
                 return None;
             }
         }
@@ -174,7 +228,9 @@ impl Interpolator<'_> {
         let mut rest = text;
         let mut changed = false;
         while let Some(start) = rest.find("$[[") {
-            let Some(len) = rest[start..].find("]]") else { break };
+            let Some(len) = rest[start..].find("]]") else {
+                break;
+            };
             let inner = rest[start + 3..start + len].trim();
             out.push_str(&rest[..start]);
             let block = &rest[start..start + len + 2];
@@ -200,7 +256,9 @@ impl Interpolator<'_> {
             if functions.is_empty() && out.is_empty() && rest.is_empty() {
                 return Some(value.value.clone());
             }
-            let mut text = value.scalar_text().unwrap_or_else(|| crate::include::fingerprint(value));
+            let mut text = value
+                .scalar_text()
+                .unwrap_or_else(|| crate::include::fingerprint(value));
             for f in functions {
                 text = self.function(f, text, span);
             }
@@ -212,12 +270,25 @@ impl Interpolator<'_> {
 
     fn function(&mut self, f: &str, text: String, span: Span) -> String {
         if f == "expand_vars" {
-            return expand(&text, &|n| self.env.variable(n), ExpandOptions { keep_unknown: true, dollar_escape: false });
+            return expand(
+                &text,
+                &|n| self.env.variable(n),
+                ExpandOptions {
+                    keep_unknown: true,
+                    dollar_escape: false,
+                },
+            );
         }
         if f == "posix_escape" {
             return text
                 .chars()
-                .flat_map(|c| if c.is_ascii_alphanumeric() || "_-./".contains(c) { vec![c] } else { vec!['\\', c] })
+                .flat_map(|c| {
+                    if c.is_ascii_alphanumeric() || "_-./".contains(c) {
+                        vec![c]
+                    } else {
+                        vec!['\\', c]
+                    }
+                })
                 .collect();
         }
         if let Some(args) = f.strip_prefix("truncate(").and_then(|a| a.strip_suffix(')')) {
@@ -226,7 +297,12 @@ impl Interpolator<'_> {
                 return text.chars().skip(offset).take(length).collect();
             }
         }
-        self.diags.push(Diagnostic::error("include-inputs", Some(span), "", format!("unknown interpolation function `{f}`")));
+        self.diags.push(Diagnostic::error(
+            "include-inputs",
+            Some(span),
+            "",
+            format!("unknown interpolation function `{f}`"),
+        ));
         text
     }
 }

@@ -16,8 +16,17 @@ const WORK_LIMIT: usize = 2_000_000;
 /// not be resolved (later checks stay quiet about the null left there).
 pub(crate) fn resolve_references(map: &mut Map, diags: &mut Vec<Diagnostic>) -> Vec<Span> {
     // Only entries that contain a reference are copied and rewritten; the rest stay in place.
-    let with_refs: Vec<usize> = (0..map.len()).filter(|&i| contains_reference(&map[i].value)).collect();
-    let mut r = Resolver { root: map, diags, work: 0, failed: Vec::new(), chain: Vec::new(), cycle_reported: false };
+    let with_refs: Vec<usize> = (0..map.len())
+        .filter(|&i| contains_reference(&map[i].value))
+        .collect();
+    let mut r = Resolver {
+        root: map,
+        diags,
+        work: 0,
+        failed: Vec::new(),
+        chain: Vec::new(),
+        cycle_reported: false,
+    };
     let mut resolved = Vec::with_capacity(with_refs.len());
     for i in with_refs {
         let (name, entry) = r.root.get_index(i).expect("index from this map");
@@ -55,7 +64,12 @@ impl Resolver<'_> {
         self.work += 1;
         if self.work > WORK_LIMIT {
             if self.work == WORK_LIMIT + 1 {
-                self.diags.push(Diagnostic::error("reference-limit", Some(node.span), path, "`!reference` expansion is too large"));
+                self.diags.push(Diagnostic::error(
+                    "reference-limit",
+                    Some(node.span),
+                    path,
+                    "`!reference` expansion is too large",
+                ));
             }
             node.value = Value::Null;
             return;
@@ -81,7 +95,12 @@ impl Resolver<'_> {
         let keys: Option<Vec<String>> = items.iter().map(Node::scalar_text).collect();
         let shown = keys.as_ref().map(|k| k.join(", ")).unwrap_or_default();
         let Some(keys) = keys.filter(|k| !k.is_empty()) else {
-            let d = Diagnostic::error("reference-syntax", Some(span), path, "`!reference` takes a list of names");
+            let d = Diagnostic::error(
+                "reference-syntax",
+                Some(span),
+                path,
+                "`!reference` takes a list of names",
+            );
             return self.fail(span, d);
         };
         if self.chain.contains(&keys) {
@@ -109,7 +128,10 @@ impl Resolver<'_> {
         }
         let mut current = self.root.get(&keys[0]).map(|e| &e.value);
         for key in &keys[1..] {
-            current = current.and_then(Node::as_map).and_then(|m| m.get(key)).map(|e| &e.value);
+            current = current
+                .and_then(Node::as_map)
+                .and_then(|m| m.get(key))
+                .map(|e| &e.value);
         }
         match current {
             Some(target) => {

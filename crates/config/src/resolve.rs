@@ -33,7 +33,9 @@ impl Resolved {
             return;
         }
         let about_incomplete = self.incomplete.iter().any(|job| {
-            diag.path.strip_prefix(job.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            diag.path
+                .strip_prefix(job.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
         });
         if depends_on_missing || about_incomplete {
             diag.caused_by = Some(INCLUDE_UNAVAILABLE);
@@ -52,7 +54,12 @@ pub fn resolve(root: &str, source: &dyn FileSource, env: &dyn IncludeEnv) -> Res
                 other => other.to_string(),
             };
             out.files.intern(root);
-            out.diagnostics.push(Diagnostic::error("config-not-found", None, "", format!("cannot read `{root}`: {why}")));
+            out.diagnostics.push(Diagnostic::error(
+                "config-not-found",
+                None,
+                "",
+                format!("cannot read `{root}`: {why}"),
+            ));
             return out;
         }
     };
@@ -69,7 +76,9 @@ pub fn resolve_text(root: &str, text: &str, source: &dyn FileSource, env: &dyn I
         diagnostics: std::mem::take(&mut includer.diags),
         ..Resolved::default()
     };
-    let Some((mut map, root_span)) = root_map else { return out };
+    let Some((mut map, root_span)) = root_map else {
+        return out;
+    };
     let mut diags = Vec::new();
     let earlier_errors = crate::diagnostic::has_errors(&out.diagnostics);
     out.incomplete = resolve_extends(&mut map, &mut diags);

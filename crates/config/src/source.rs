@@ -30,9 +30,16 @@ pub trait FileSource {
     fn list(&self) -> Result<Vec<String>, SourceError>;
 
     /// Reads a file of another project (`include:project`).
-    fn read_project(&self, project: &str, reference: Option<&str>, path: &str) -> Result<String, SourceError> {
+    fn read_project(
+        &self,
+        project: &str,
+        reference: Option<&str>,
+        path: &str,
+    ) -> Result<String, SourceError> {
         let at = reference.map(|r| format!("@{r}")).unwrap_or_default();
-        Err(SourceError::Unavailable(format!("project `{project}{at}` file `{path}`")))
+        Err(SourceError::Unavailable(format!(
+            "project `{project}{at}` file `{path}`"
+        )))
     }
 
     /// Reads a remote URL (`include:remote`).
@@ -65,14 +72,18 @@ impl MemorySource {
 
     /// Adds a file (leading `/` is ignored).
     pub fn with(mut self, path: &str, text: &str) -> Self {
-        self.files.insert(path.trim_start_matches('/').to_owned(), text.to_owned());
+        self.files
+            .insert(path.trim_start_matches('/').to_owned(), text.to_owned());
         self
     }
 }
 
 impl FileSource for MemorySource {
     fn read(&self, path: &str) -> Result<String, SourceError> {
-        self.files.get(path.trim_start_matches('/')).cloned().ok_or(SourceError::NotFound)
+        self.files
+            .get(path.trim_start_matches('/'))
+            .cloned()
+            .ok_or(SourceError::NotFound)
     }
 
     fn list(&self) -> Result<Vec<String>, SourceError> {

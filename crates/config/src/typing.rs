@@ -8,7 +8,11 @@ use crate::yaml::{Map, Node, Value};
 
 /// Joins a YAML path and a key: `build` + `script` → `build.script`.
 pub(crate) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 /// Appends a list index: `build.script` + 2 → `build.script[2]`.
@@ -35,11 +39,17 @@ pub(crate) struct Checker<'d> {
 
 impl Checker<'_> {
     pub(crate) fn error(&mut self, code: &'static str, node: &Node, path: &str, message: impl Into<String>) {
-        self.diags.push(Diagnostic::error(code, Some(node.span), path, message));
+        self.diags
+            .push(Diagnostic::error(code, Some(node.span), path, message));
     }
 
     pub(crate) fn type_error(&mut self, node: &Node, path: &str, expected: &str) {
-        self.error("type", node, path, format!("`{path}` must be {expected}, found {}", node.kind()));
+        self.error(
+            "type",
+            node,
+            path,
+            format!("`{path}` must be {expected}, found {}", node.kind()),
+        );
     }
 
     /// A string (strictly: numbers and booleans are type errors).
@@ -143,7 +153,10 @@ impl Checker<'_> {
                         "unknown-keyword",
                         Some(entry.key_span),
                         join(path, key),
-                        format!("unknown keyword `{key}` in `{}`", if path.is_empty() { "<root>" } else { path }),
+                        format!(
+                            "unknown keyword `{key}` in `{}`",
+                            if path.is_empty() { "<root>" } else { path }
+                        ),
                     )
                     .with_help(format!("allowed here: {}", allowed.join(", "))),
                 );

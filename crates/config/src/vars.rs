@@ -58,7 +58,10 @@ pub fn reference_at(text: &str, at: usize) -> Option<(&str, usize)> {
         let name = &inner[..close];
         return is_name(name).then_some((name, at + 2 + close + 1));
     }
-    let len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+    let len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
     let name = &rest[..len];
     is_name(name).then_some((name, at + 1 + len))
 }
@@ -82,7 +85,8 @@ pub fn references(text: &str) -> Vec<&str> {
 
 fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -101,9 +105,15 @@ mod tests {
     fn references_are_replaced_and_unknown_ones_follow_the_options() {
         let plain = ExpandOptions::default();
         assert_eq!(expand("x-$A-${B_2}-$C-$", &lookup, plain), "x-one-two--$");
-        let keep = ExpandOptions { keep_unknown: true, ..plain };
+        let keep = ExpandOptions {
+            keep_unknown: true,
+            ..plain
+        };
         assert_eq!(expand("$C/${C}/$A", &lookup, keep), "$C/${C}/one");
-        let escape = ExpandOptions { dollar_escape: true, ..plain };
+        let escape = ExpandOptions {
+            dollar_escape: true,
+            ..plain
+        };
         assert_eq!(expand("$$A costs $$5", &lookup, escape), "$A costs $5");
         assert_eq!(expand("$$A", &lookup, plain), "$one");
     }

@@ -41,9 +41,9 @@ pub fn composite(jobs: impl IntoIterator<Item = (Status, bool)>, dag: bool) -> O
         })
     };
     use Status::*;
-    let status = if dag && (has(Key::Plain(Skipped)) || has(Key::Ignored)) {
-        Skipped
-    } else if only(&[Skipped], false, true) {
+    // With `dag`, a job whose needs did not all run is skipped.
+    let dag_skipped = dag && (has(Key::Plain(Skipped)) || has(Key::Ignored));
+    let status = if dag_skipped || only(&[Skipped], false, true) {
         Skipped
     } else if only(&[Success, Skipped], true, true) {
         Success

@@ -48,7 +48,10 @@ impl Status {
 
     /// Success, failed, canceled or skipped: nothing more will happen.
     pub fn is_completed(self) -> bool {
-        matches!(self, Status::Success | Status::Failed | Status::Canceled | Status::Skipped)
+        matches!(
+            self,
+            Status::Success | Status::Failed | Status::Canceled | Status::Skipped
+        )
     }
 }
 

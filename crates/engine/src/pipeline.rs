@@ -51,9 +51,21 @@ impl Pipeline {
     pub fn new(defs: Vec<JobDef>) -> Self {
         let states = defs
             .iter()
-            .map(|_| JobState { status: Status::Created, attempts: 0, exit_code: None, failure: None, allowed_failure: false })
+            .map(|_| JobState {
+                status: Status::Created,
+                attempts: 0,
+                exit_code: None,
+                failure: None,
+                allowed_failure: false,
+            })
             .collect();
-        Pipeline { defs, states, holders: HashMap::new(), waiting: HashMap::new(), canceled: false }
+        Pipeline {
+            defs,
+            states,
+            holders: HashMap::new(),
+            waiting: HashMap::new(),
+            canceled: false,
+        }
     }
 
     /// Processes the pipeline for the first time.
@@ -75,14 +87,18 @@ impl Pipeline {
 
     /// GitLab's pipeline status: the composite of all jobs.
     pub fn status(&self) -> Status {
-        composite((0..self.states.len()).map(|i| self.contribution(JobId(i))), false).unwrap_or(Status::Created)
+        composite((0..self.states.len()).map(|i| self.contribution(JobId(i))), false)
+            .unwrap_or(Status::Created)
     }
 
     /// True when nothing more happens unless someone plays a manual job: no job is pending,
     /// running, scheduled or waiting for a resource (jobs still `created` are blocked).
     pub fn is_settled(&self) -> bool {
         self.states.iter().all(|s| {
-            !matches!(s.status, Status::Pending | Status::Running | Status::Scheduled | Status::WaitingForResource)
+            !matches!(
+                s.status,
+                Status::Pending | Status::Running | Status::Scheduled | Status::WaitingForResource
+            )
         })
     }
 
@@ -152,7 +168,9 @@ impl Pipeline {
 
     /// Frees the job's resource group and starts the next job waiting for it.
     fn release(&mut self, job: JobId, effects: &mut Vec<Effect>) {
-        let Some(group) = self.defs[job.0].resource_group.clone() else { return };
+        let Some(group) = self.defs[job.0].resource_group.clone() else {
+            return;
+        };
         if self.holders.get(&group) != Some(&job) {
             return;
         }
@@ -229,7 +247,9 @@ impl Pipeline {
                 if self.states[i].status != Status::Created {
                     continue;
                 }
-                let Some(before) = self.ready(JobId(i)) else { continue };
+                let Some(before) = self.ready(JobId(i)) else {
+                    continue;
+                };
                 let def = &self.defs[i];
                 let dag = def.needs.is_some();
                 let valid = match def.when {

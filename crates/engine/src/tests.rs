@@ -1,7 +1,7 @@
 //! Scripted event sequences with the expected job and pipeline states.
 
-use crate::{Effect, Event, JobDef, JobId, JobResult, Pipeline, Retry, When};
 use crate::job::FailureReason;
+use crate::{Effect, Event, JobDef, JobId, JobResult, Pipeline, Retry, When};
 use std::fmt::Write;
 
 fn job(name: &str, stage: usize) -> JobDef {
@@ -9,7 +9,10 @@ fn job(name: &str, stage: usize) -> JobDef {
 }
 
 const fn fail(code: i64) -> JobResult {
-    JobResult::Failed { exit_code: Some(code), reason: FailureReason::ScriptFailure }
+    JobResult::Failed {
+        exit_code: Some(code),
+        reason: FailureReason::ScriptFailure,
+    }
 }
 
 /// Starts the pipeline, then for each step runs every job the engine asked to run, finishing
@@ -25,7 +28,14 @@ enum Step {
 
 fn check(defs: Vec<JobDef>, steps: &[Step], expected: &str) {
     let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-    let id = |n: &str| JobId(names.iter().position(|x| x == n).unwrap_or_else(|| panic!("no job {n}")));
+    let id = |n: &str| {
+        JobId(
+            names
+                .iter()
+                .position(|x| x == n)
+                .unwrap_or_else(|| panic!("no job {n}")),
+        )
+    };
     let mut p = Pipeline::new(defs);
     let mut log = String::new();
     let mut effects = p.start();
@@ -59,7 +69,13 @@ fn check(defs: Vec<JobDef>, steps: &[Step], expected: &str) {
     let mut out = format!("effects: {}\n", log.trim());
     for (i, n) in names.iter().enumerate() {
         let s = p.state(JobId(i));
-        let _ = writeln!(out, "{n}: {} x{}{}", s.status.as_str(), s.attempts, if s.allowed_failure { " (allowed)" } else { "" });
+        let _ = writeln!(
+            out,
+            "{n}: {} x{}{}",
+            s.status.as_str(),
+            s.attempts,
+            if s.allowed_failure { " (allowed)" } else { "" }
+        );
     }
     let _ = write!(out, "pipeline: {}", p.status().as_str());
     assert_eq!(out.trim(), expected.trim(), "\n{out}");
@@ -82,8 +98,18 @@ fn stages_run_in_order_and_a_failure_skips_on_success_jobs() {
     let mut on_failure = job("notify", 2);
     on_failure.when = When::OnFailure;
     check(
-        vec![job("build", 0), job("test", 1), job("deploy", 2), always, on_failure],
-        &[Step::Finish(vec![("build", OK)]), Step::Finish(vec![("test", fail(1))]), Step::Finish(vec![("cleanup", OK), ("notify", OK)])],
+        vec![
+            job("build", 0),
+            job("test", 1),
+            job("deploy", 2),
+            always,
+            on_failure,
+        ],
+        &[
+            Step::Finish(vec![("build", OK)]),
+            Step::Finish(vec![("test", fail(1))]),
+            Step::Finish(vec![("cleanup", OK), ("notify", OK)]),
+        ],
         "effects: run:build | run:test | run:cleanup run:notify |
 build: success x1
 test: failed x1
@@ -102,7 +128,10 @@ fn needs_start_a_job_before_its_stage_and_empty_needs_start_at_once() {
     dag.needs = Some(vec![JobId(0)]);
     check(
         vec![job("build", 0), job("slow", 0), dag, early],
-        &[Step::Finish(vec![("build", OK)]), Step::Finish(vec![("unit", OK), ("lint", OK), ("slow", OK)])],
+        &[
+            Step::Finish(vec![("build", OK)]),
+            Step::Finish(vec![("unit", OK), ("lint", OK), ("slow", OK)]),
+        ],
         "effects: run:build run:slow run:lint | run:unit |
 build: success x1
 slow: success x1
@@ -121,7 +150,10 @@ fn a_failed_need_skips_the_dag_job() {
     always.needs = Some(vec![JobId(0)]);
     check(
         vec![job("build", 0), dag, always],
-        &[Step::Finish(vec![("build", fail(2))]), Step::Finish(vec![("report", OK)])],
+        &[
+            Step::Finish(vec![("build", fail(2))]),
+            Step::Finish(vec![("report", OK)]),
+        ],
         "effects: run:build | run:report |
 build: failed x1
 unit: skipped x0
@@ -140,7 +172,10 @@ fn allowed_failure_counts_as_success_and_exit_codes_decide_which_failures_are_al
     on_failure.when = When::OnFailure;
     check(
         vec![flaky, coded, job("next", 1), on_failure],
-        &[Step::Finish(vec![("flaky", fail(1)), ("coded", fail(3))]), Step::Finish(vec![("next", OK)])],
+        &[
+            Step::Finish(vec![("flaky", fail(1)), ("coded", fail(3))]),
+            Step::Finish(vec![("next", OK)]),
+        ],
         "effects: run:flaky run:coded | run:next |
 flaky: failed x1 (allowed)
 coded: failed x1 (allowed)
@@ -175,7 +210,11 @@ fn playing_the_blocking_manual_job_unblocks_the_pipeline() {
     blocking.when = When::Manual;
     check(
         vec![blocking, job("deploy", 1)],
-        &[Step::Play("approve"), Step::Finish(vec![("approve", OK)]), Step::Finish(vec![("deploy", OK)])],
+        &[
+            Step::Play("approve"),
+            Step::Finish(vec![("approve", OK)]),
+            Step::Finish(vec![("deploy", OK)]),
+        ],
         "effects: | run:approve | run:deploy |
 approve: success x1
 deploy: success x1
@@ -190,7 +229,11 @@ fn delayed_job_waits_for_its_timer() {
     later.start_in = Some(30);
     check(
         vec![job("build", 0), later],
-        &[Step::Finish(vec![("build", OK)]), Step::Timer("later"), Step::Finish(vec![("later", OK)])],
+        &[
+            Step::Finish(vec![("build", OK)]),
+            Step::Timer("later"),
+            Step::Finish(vec![("later", OK)]),
+        ],
         "effects: run:build | timer:later:30 | run:later |
 build: success x1
 later: success x1
@@ -201,11 +244,23 @@ pipeline: success",
 #[test]
 fn retry_follows_max_when_and_exit_codes() {
     let mut any = job("any", 0);
-    any.retry = Retry { max: 2, when: vec![], exit_codes: vec![] };
+    any.retry = Retry {
+        max: 2,
+        when: vec![],
+        exit_codes: vec![],
+    };
     let mut kind = job("kind", 0);
-    kind.retry = Retry { max: 2, when: vec!["runner_system_failure".into()], exit_codes: vec![] };
+    kind.retry = Retry {
+        max: 2,
+        when: vec!["runner_system_failure".into()],
+        exit_codes: vec![],
+    };
     let mut code = job("code", 0);
-    code.retry = Retry { max: 1, when: vec![], exit_codes: vec![3] };
+    code.retry = Retry {
+        max: 1,
+        when: vec![],
+        exit_codes: vec![3],
+    };
     check(
         vec![any, kind, code],
         &[
@@ -229,7 +284,10 @@ fn resource_group_runs_one_job_at_a_time() {
     b.resource_group = Some("prod".into());
     check(
         vec![a, b],
-        &[Step::Finish(vec![("deploy-a", OK)]), Step::Finish(vec![("deploy-b", OK)])],
+        &[
+            Step::Finish(vec![("deploy-a", OK)]),
+            Step::Finish(vec![("deploy-b", OK)]),
+        ],
         "effects: run:deploy-a | run:deploy-b |
 deploy-a: success x1
 deploy-b: success x1

@@ -45,7 +45,10 @@ impl IncludeEnv for Env<'_> {
 
     fn rules_allow(&self, rules: &[Rule]) -> bool {
         let scope = Scope::new(self.ctx, self.repo, &self.vars);
-        rules.iter().find(|r| scope.rule_matches(r)).is_some_and(|r| r.when != Some(When::Never))
+        rules
+            .iter()
+            .find(|r| scope.rule_matches(r))
+            .is_some_and(|r| r.when != Some(When::Never))
     }
 }
 
@@ -61,16 +64,35 @@ pub fn compile(root: &str, source: &dyn FileSource, ctx: &Context, repo: &dyn Re
     }
     let mut include_vars = predefined.clone();
     include_vars.extend(&pipeline);
-    let env = Env { vars: include_vars.expanded(), ctx, repo };
+    let env = Env {
+        vars: include_vars.expanded(),
+        ctx,
+        repo,
+    };
     let resolved = resolve(root, source, &env);
     let Some(config) = resolved.config.as_ref() else {
-        return Compiled { plan: None, diagnostics: resolved.diagnostics, files: resolved.files };
+        return Compiled {
+            plan: None,
+            diagnostics: resolved.diagnostics,
+            files: resolved.files,
+        };
     };
-    let mut planner = Planner { ctx, repo, resolved: &resolved, diags: Vec::new(), predefined, pipeline };
+    let mut planner = Planner {
+        ctx,
+        repo,
+        resolved: &resolved,
+        diags: Vec::new(),
+        predefined,
+        pipeline,
+    };
     let plan = planner.plan(config);
     let mut diagnostics = resolved.diagnostics.clone();
     diagnostics.extend(planner.diags);
-    Compiled { plan: Some(plan), diagnostics, files: resolved.files.clone() }
+    Compiled {
+        plan: Some(plan),
+        diagnostics,
+        files: resolved.files.clone(),
+    }
 }
 
 struct Planner<'a> {
@@ -89,7 +111,10 @@ impl Planner<'_> {
     }
 
     fn plan(&mut self, config: &Config) -> Plan {
-        let mut plan = Plan { stages: config.stages.clone(), ..Plan::default() };
+        let mut plan = Plan {
+            stages: config.stages.clone(),
+            ..Plan::default()
+        };
         let mut global = VarSet::new();
         for v in &config.variables {
             global.set(&v.name, &v.value, !v.expand);
@@ -105,7 +130,13 @@ impl Planner<'_> {
         pipeline_vars.extend(&self.pipeline);
         if let Some(name) = &config.workflow.name {
             let values = pipeline_vars.expanded();
-            let name = expand(name, &|n| values.get(n).map(String::as_str), ExpandOptions::default()).trim().to_owned();
+            let name = expand(
+                name,
+                &|n| values.get(n).map(String::as_str),
+                ExpandOptions::default(),
+            )
+            .trim()
+            .to_owned();
             if !name.is_empty() {
                 self.predefined.set("CI_PIPELINE_NAME", &name, true);
                 pipeline_vars.set("CI_PIPELINE_NAME", &name, true);
@@ -120,7 +151,11 @@ impl Planner<'_> {
                     "parallel-limit",
                     Some(job.span),
                     format!("{}.parallel", job.name),
-                    format!("`{}` expands to {} jobs; at most {MAX_INSTANCES} are allowed", job.name, list.len()),
+                    format!(
+                        "`{}` expands to {} jobs; at most {MAX_INSTANCES} are allowed",
+                        job.name,
+                        list.len()
+                    ),
                 ));
                 continue;
             }
@@ -144,7 +179,8 @@ impl Planner<'_> {
             } else {
                 "only `.pre` and `.post` jobs are created for this context, so no pipeline is created"
             };
-            self.diags.push(Diagnostic::info("pipeline-not-created", None, "", why));
+            self.diags
+                .push(Diagnostic::info("pipeline-not-created", None, "", why));
             plan.jobs.clear();
             return plan;
         }
@@ -179,7 +215,9 @@ impl Planner<'_> {
 
     /// Evaluates `workflow:rules`; `None` when no pipeline is created.
     fn workflow(&mut self, config: &Config, global: &VarSet) -> Option<VarSet> {
-        let Some(rules) = &config.workflow.rules else { return Some(VarSet::new()) };
+        let Some(rules) = &config.workflow.rules else {
+            return Some(VarSet::new());
+        };
         let mut scope_vars = self.predefined.clone();
         scope_vars.extend(global);
         scope_vars.extend(&self.pipeline);
@@ -210,7 +248,13 @@ impl Planner<'_> {
         Some(vars)
     }
 
-    fn job(&mut self, config: &Config, job: &Job, globals: &VarSet, inst: crate::matrix::Instance) -> Result<PlannedJob, Excluded> {
+    fn job(
+        &mut self,
+        config: &Config,
+        job: &Job,
+        globals: &VarSet,
+        inst: crate::matrix::Instance,
+    ) -> Result<PlannedJob, Excluded> {
         let mut vars = self.predefined.clone();
         vars.set("CI_JOB_NAME", &inst.name, false);
         vars.set("CI_JOB_NAME_SLUG", &slugify(&inst.name), false);
@@ -222,7 +266,10 @@ impl Planner<'_> {
             vars.set("CI_NODE_TOTAL", "1", false);
         }
         for (name, var) in globals.iter() {
-            let inherited = job.inherit_variables.as_ref().is_none_or(|list| list.iter().any(|n| n == name));
+            let inherited = job
+                .inherit_variables
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|n| n == name));
             if inherited {
                 vars.set(name, &var.value, var.raw);
             }
@@ -237,7 +284,10 @@ impl Planner<'_> {
         scope_vars.extend(&self.pipeline);
         let values = scope_vars.expanded();
         let scope = Scope::new(self.ctx, self.repo, &values);
-        let excluded = |reason: String| Excluded { name: inst.name.clone(), reason };
+        let excluded = |reason: String| Excluded {
+            name: inst.name.clone(),
+            reason,
+        };
         let mut when = job.when.unwrap_or(When::OnSuccess);
         let mut allow_failure = match &job.allow_failure {
             AllowFailure::Bool(b) => Some(*b),
@@ -257,8 +307,13 @@ impl Planner<'_> {
         if let Some(rules) = &job.rules {
             let found = rules.iter().enumerate().find(|(_, r)| scope.rule_matches(r));
             if let Some(reference) = scope.invalid_refs.borrow_mut().drain(..).next() {
-                let rule = rules.iter().enumerate().find(|(_, r)| r.changes.as_ref().is_some_and(|c| c.compare_to.is_some()));
-                let (i, span) = rule.map_or((0, None), |(i, r)| (i, r.changes.as_ref().and_then(|c| c.compare_to_span)));
+                let rule = rules
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| r.changes.as_ref().is_some_and(|c| c.compare_to.is_some()));
+                let (i, span) = rule.map_or((0, None), |(i, r)| {
+                    (i, r.changes.as_ref().and_then(|c| c.compare_to_span))
+                });
                 self.error(Diagnostic::error(
                     "invalid-compare-to",
                     span,
@@ -296,7 +351,11 @@ impl Planner<'_> {
                 ..Default::default()
             };
             // `only: [branches, tags]` is the default only when there are no `workflow:rules`.
-            let fallback = if config.workflow.rules.is_some() { None } else { Some(&default_only) };
+            let fallback = if config.workflow.rules.is_some() {
+                None
+            } else {
+                Some(&default_only)
+            };
             if let Some(only) = job.only.as_ref().or(fallback)
                 && !scope.only(only)
             {
@@ -312,7 +371,10 @@ impl Planner<'_> {
             }
         }
         let allow_failure = allow_failure.unwrap_or(manual_by_job);
-        let environment = job.environment.as_ref().map(|env| plan_environment(env, &vars, &self.pipeline));
+        let environment = job
+            .environment
+            .as_ref()
+            .map(|env| plan_environment(env, &vars, &self.pipeline));
         if let Some(env) = &environment {
             vars.set("CI_ENVIRONMENT_NAME", &env.name, true);
             vars.set("CI_ENVIRONMENT_SLUG", &env.slug, true);
@@ -324,11 +386,18 @@ impl Planner<'_> {
         }
         vars.extend(&self.pipeline);
         let values = vars.expanded();
-        let resource_group = job
-            .resource_group
-            .as_ref()
-            .map(|g| expand(g, &|n| values.get(n).map(String::as_str), ExpandOptions::default()));
-        let stage_index = config.stages.iter().position(|s| *s == job.stage).unwrap_or(config.stages.len());
+        let resource_group = job.resource_group.as_ref().map(|g| {
+            expand(
+                g,
+                &|n| values.get(n).map(String::as_str),
+                ExpandOptions::default(),
+            )
+        });
+        let stage_index = config
+            .stages
+            .iter()
+            .position(|s| *s == job.stage)
+            .unwrap_or(config.stages.len());
         let mut planned_job = job.clone();
         planned_job.needs = needs;
         Ok(PlannedJob {

@@ -96,6 +96,9 @@ impl Context {
 
     /// True when the source carries a push event, so that `changes` can be computed.
     pub fn has_push_changes(&self) -> bool {
-        matches!(self.source.as_str(), "push" | "merge_request_event" | "external_pull_request_event")
+        matches!(
+            self.source.as_str(),
+            "push" | "merge_request_event" | "external_pull_request_event"
+        )
     }
 }

@@ -13,7 +13,11 @@ pub const MAX_NEEDS: usize = 50;
 
 /// Resolves every created job's `needs` and `dependencies` to job names of the plan.
 pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: &mut Vec<Diagnostic>) {
-    let created: HashMap<String, usize> = plan.jobs.iter().map(|j| (j.name.clone(), j.stage_index)).collect();
+    let created: HashMap<String, usize> = plan
+        .jobs
+        .iter()
+        .map(|j| (j.name.clone(), j.stage_index))
+        .collect();
     for job in &mut plan.jobs {
         let span = job.config.span;
         if let Some(needs) = &job.config.needs {
@@ -36,8 +40,10 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
                         .iter()
                         .flat_map(combinations)
                         .map(|c| {
-                            let values: Vec<(String, String)> =
-                                c.into_iter().map(|(k, v)| (k, substitute_matrix(&v, &job.matrix))).collect();
+                            let values: Vec<(String, String)> = c
+                                .into_iter()
+                                .map(|(k, v)| (k, substitute_matrix(&v, &job.matrix)))
+                                .collect();
                             matrix_name(&name, &values)
                         })
                         .collect(),
@@ -51,9 +57,19 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
                             format!("{}.needs", job.config_name),
                             format!("job `{}` needs `{target}`, which is in a later stage", job.name),
                         )),
-                        Some(_) => linked.push(PlannedNeed { job: target, artifacts: need.artifacts }),
+                        Some(_) => linked.push(PlannedNeed {
+                            job: target,
+                            artifacts: need.artifacts,
+                        }),
                         None if need.optional => {}
-                        None => diags.push(missing(&job.name, &job.config_name, &target, config, need.span, "needs")),
+                        None => diags.push(missing(
+                            &job.name,
+                            &job.config_name,
+                            &target,
+                            config,
+                            need.span,
+                            "needs",
+                        )),
                     }
                 }
             }
@@ -62,15 +78,22 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
                     "needs-limit",
                     Some(span),
                     format!("{}.needs", job.config_name),
-                    format!("job `{}` has {} needs; at most {MAX_NEEDS} are allowed", job.name, linked.len()),
+                    format!(
+                        "job `{}` has {} needs; at most {MAX_NEEDS} are allowed",
+                        job.name,
+                        linked.len()
+                    ),
                 ));
             }
             job.needs = Some(linked);
         }
         if let Some(deps) = &job.config.dependencies {
             let mut linked = Vec::new();
-            let needed: Option<Vec<&str>> =
-                job.config.needs.as_ref().map(|n| n.iter().map(|n| n.job.as_str()).collect());
+            let needed: Option<Vec<&str>> = job
+                .config
+                .needs
+                .as_ref()
+                .map(|n| n.iter().map(|n| n.job.as_str()).collect());
             for dep in deps {
                 if let Some(needed) = &needed
                     && !needed.contains(&dep.as_str())
@@ -79,7 +102,10 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
                         "dependencies-not-in-needs",
                         Some(span),
                         format!("{}.dependencies", job.config_name),
-                        format!("job `{}` has `{dep}` in `dependencies` but not in `needs`", job.name),
+                        format!(
+                            "job `{}` has `{dep}` in `dependencies` but not in `needs`",
+                            job.name
+                        ),
                     ));
                     continue;
                 }
@@ -89,10 +115,20 @@ pub(crate) fn link_needs(plan: &mut Plan, config: &IndexMap<&str, &Job>, diags: 
                             "dependency-later-stage",
                             Some(span),
                             format!("{}.dependencies", job.config_name),
-                            format!("job `{}` depends on `{target}`, which is not in a prior stage", job.name),
+                            format!(
+                                "job `{}` depends on `{target}`, which is not in a prior stage",
+                                job.name
+                            ),
                         )),
                         Some(_) => linked.push(target),
-                        None => diags.push(missing(&job.name, &job.config_name, &target, config, span, "dependencies")),
+                        None => diags.push(missing(
+                            &job.name,
+                            &job.config_name,
+                            &target,
+                            config,
+                            span,
+                            "dependencies",
+                        )),
                     }
                 }
             }
@@ -113,26 +149,51 @@ fn check_on_stop(plan: &Plan, config: &IndexMap<&str, &Job>, diags: &mut Vec<Dia
                 "on-stop-unknown",
                 Some(job.config.span),
                 format!("{}.environment.on_stop", job.config_name),
-                format!("`{}` stops its environment with `{stop}`, which is not defined", job.name),
+                format!(
+                    "`{}` stops its environment with `{stop}`, which is not defined",
+                    job.name
+                ),
             ));
         }
     }
 }
 
-fn missing(job: &str, config_name: &str, target: &str, config: &IndexMap<&str, &Job>, span: Span, key: &str) -> Diagnostic {
+fn missing(
+    job: &str,
+    config_name: &str,
+    target: &str,
+    config: &IndexMap<&str, &Job>,
+    span: Span,
+    key: &str,
+) -> Diagnostic {
     let base = target.split([':', ' ']).next().unwrap_or(target);
     let defined = config.contains_key(target) || config.contains_key(base);
     let verb = if key == "needs" { "needs" } else { "depends on" };
     let (code, what) = if defined {
-        ("needs-not-created", "which is not in the pipeline for this context")
+        (
+            "needs-not-created",
+            "which is not in the pipeline for this context",
+        )
     } else {
         ("needs-unknown", "which is not defined")
     };
-    let d = Diagnostic::error(code, Some(span), format!("{config_name}.{key}"), format!("job `{job}` {verb} `{target}`, {what}"));
+    let d = Diagnostic::error(
+        code,
+        Some(span),
+        format!("{config_name}.{key}"),
+        format!("job `{job}` {verb} `{target}`, {what}"),
+    );
     if key == "needs" {
         d.with_help("mark the need `optional: true` if the job may be absent")
     } else {
-        Diagnostic { code: if defined { "dependency-not-created" } else { "dependency-unknown" }, ..d }
+        Diagnostic {
+            code: if defined {
+                "dependency-not-created"
+            } else {
+                "dependency-unknown"
+            },
+            ..d
+        }
     }
 }
 
@@ -159,7 +220,12 @@ fn substitute_matrix(name: &str, matrix: &[(String, String)]) -> String {
 }
 
 fn check_cycles(plan: &Plan, diags: &mut Vec<Diagnostic>) {
-    let index: HashMap<&str, usize> = plan.jobs.iter().enumerate().map(|(i, j)| (j.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = plan
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.name.as_str(), i))
+        .collect();
     let mut state = vec![0u8; plan.jobs.len()];
     for start in 0..plan.jobs.len() {
         if state[start] != 0 {
@@ -171,7 +237,9 @@ fn check_cycles(plan: &Plan, diags: &mut Vec<Diagnostic>) {
             let needs = plan.jobs[node].needs.as_deref().unwrap_or_default();
             if let Some(need) = needs.get(edge) {
                 stack.push((node, edge + 1));
-                let Some(&next) = index.get(need.job.as_str()) else { continue };
+                let Some(&next) = index.get(need.job.as_str()) else {
+                    continue;
+                };
                 match state[next] {
                     0 => {
                         state[next] = 1;

@@ -7,7 +7,11 @@ use gantry_config::model::Environment;
 use gantry_config::vars::{ExpandOptions, expand};
 
 /// Expands an environment's name and URL with the job's variables.
-pub(crate) fn plan_environment(env: &Environment, job_vars: &VarSet, pipeline: &VarSet) -> PlannedEnvironment {
+pub(crate) fn plan_environment(
+    env: &Environment,
+    job_vars: &VarSet,
+    pipeline: &VarSet,
+) -> PlannedEnvironment {
     let mut vars = job_vars.clone();
     vars.extend(pipeline);
     let values = vars.expanded();
@@ -20,8 +24,14 @@ pub(crate) fn plan_environment(env: &Environment, job_vars: &VarSet, pipeline: &
         "CI_ENVIRONMENT_SLUG" => Some(slug.as_str()),
         _ => lookup(n),
     };
-    let url = env.url.as_ref().map(|u| expand(u, &url_lookup, ExpandOptions::default()));
-    let tier = env.deployment_tier.clone().unwrap_or_else(|| guess_tier(&name).to_owned());
+    let url = env
+        .url
+        .as_ref()
+        .map(|u| expand(u, &url_lookup, ExpandOptions::default()));
+    let tier = env
+        .deployment_tier
+        .clone()
+        .unwrap_or_else(|| guess_tier(&name).to_owned());
     PlannedEnvironment {
         slug,
         name,
@@ -39,7 +49,9 @@ pub fn guess_tier(name: &str) -> &'static str {
     let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
     if has(&["dev", "review", "trunk"]) {
         "development"
-    } else if has(&["test", "tst", "int", "acpt", "accept", "qa", "qc", "control", "quality"]) {
+    } else if has(&[
+        "test", "tst", "int", "acpt", "accept", "qa", "qc", "control", "quality",
+    ]) {
         "testing"
     } else if has(&["stg", "stag", "model", "modl", "pre", "demo", "non"]) {
         "staging"

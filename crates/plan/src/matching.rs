@@ -28,7 +28,12 @@ pub(crate) fn glob(pattern: &str) -> Option<GlobMatcher> {
         rest = after.trim_start_matches('*');
     }
     fixed.push_str(rest);
-    GlobBuilder::new(&fixed).literal_separator(true).backslash_escape(true).build().ok().map(|g| g.compile_matcher())
+    GlobBuilder::new(&fixed)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
 }
 
 /// Everything a condition may look at.
@@ -41,13 +46,29 @@ pub(crate) struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub(crate) fn new(ctx: &'a Context, repo: &'a dyn Repository, vars: &'a IndexMap<String, String>) -> Self {
-        Scope { ctx, repo, vars, invalid_refs: Default::default() }
+    pub(crate) fn new(
+        ctx: &'a Context,
+        repo: &'a dyn Repository,
+        vars: &'a IndexMap<String, String>,
+    ) -> Self {
+        Scope {
+            ctx,
+            repo,
+            vars,
+            invalid_refs: Default::default(),
+        }
     }
 
     /// Expands variables in a path; an unknown `$NAME` stays, as part of the path (GitLab's docs).
     fn expand(&self, text: &str) -> String {
-        expand(text, &|n| self.vars.get(n).map(String::as_str), ExpandOptions { keep_unknown: true, dollar_escape: false })
+        expand(
+            text,
+            &|n| self.vars.get(n).map(String::as_str),
+            ExpandOptions {
+                keep_unknown: true,
+                dollar_escape: false,
+            },
+        )
     }
 
     /// True when every condition of the rule holds.
@@ -113,20 +134,38 @@ impl<'a> Scope<'a> {
 
     /// `only:` holds when refs, variables, changes and kubernetes all hold.
     pub(crate) fn only(&self, only: &OnlyExcept) -> bool {
-        let refs = only.refs.as_ref().is_none_or(|r| r.iter().any(|p| self.ref_matches(p)));
-        let vars = only.variables.is_empty() || only.variables.iter().any(|c| c.expr.evaluate(&Lookup(self.vars)));
+        let refs = only
+            .refs
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|p| self.ref_matches(p)));
+        let vars =
+            only.variables.is_empty() || only.variables.iter().any(|c| c.expr.evaluate(&Lookup(self.vars)));
         let changes = only.changes.as_ref().is_none_or(|paths| {
-            self.changes(&Changes { paths: paths.clone(), compare_to: None, compare_to_span: None })
+            self.changes(&Changes {
+                paths: paths.clone(),
+                compare_to: None,
+                compare_to_span: None,
+            })
         });
         refs && vars && changes && !only.kubernetes
     }
 
     /// `except:` excludes when any of refs, variables or changes matches.
     pub(crate) fn except(&self, except: &OnlyExcept) -> bool {
-        let refs = except.refs.as_ref().is_some_and(|r| r.iter().any(|p| self.ref_matches(p)));
-        let vars = except.variables.iter().any(|c| c.expr.evaluate(&Lookup(self.vars)));
+        let refs = except
+            .refs
+            .as_ref()
+            .is_some_and(|r| r.iter().any(|p| self.ref_matches(p)));
+        let vars = except
+            .variables
+            .iter()
+            .any(|c| c.expr.evaluate(&Lookup(self.vars)));
         let changes = except.changes.as_ref().is_some_and(|paths| {
-            self.changes(&Changes { paths: paths.clone(), compare_to: None, compare_to_span: None })
+            self.changes(&Changes {
+                paths: paths.clone(),
+                compare_to: None,
+                compare_to_span: None,
+            })
         });
         refs || vars || changes
     }

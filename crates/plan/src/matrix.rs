@@ -19,9 +19,17 @@ pub const MAX_INSTANCES: usize = 200;
 /// Expands a job into its instances: `job 1/N` for `parallel: N`, `job: [v1, v2]` for a matrix.
 pub fn instances(job: &Job) -> Vec<Instance> {
     match &job.parallel {
-        None => vec![Instance { name: job.name.clone(), node: None, matrix: Vec::new() }],
+        None => vec![Instance {
+            name: job.name.clone(),
+            node: None,
+            matrix: Vec::new(),
+        }],
         Some(Parallel::Count(n)) => (1..=*n)
-            .map(|i| Instance { name: format!("{} {i}/{n}", job.name), node: Some((i, *n)), matrix: Vec::new() })
+            .map(|i| Instance {
+                name: format!("{} {i}/{n}", job.name),
+                node: Some((i, *n)),
+                matrix: Vec::new(),
+            })
             .collect(),
         Some(Parallel::Matrix(rows)) => {
             let combos: Vec<Vec<(String, String)>> = rows.iter().flat_map(combinations).collect();
@@ -71,7 +79,18 @@ mod tests {
         let mut row = NeedMatrix::new();
         row.insert("P".into(), vec!["aws".into(), "gcp".into()]);
         row.insert("S".into(), vec!["a".into(), "b".into()]);
-        let names: Vec<String> = combinations(&row).iter().map(|c| matrix_name("deploy", c)).collect();
-        assert_eq!(names, ["deploy: [aws, a]", "deploy: [aws, b]", "deploy: [gcp, a]", "deploy: [gcp, b]"]);
+        let names: Vec<String> = combinations(&row)
+            .iter()
+            .map(|c| matrix_name("deploy", c))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "deploy: [aws, a]",
+                "deploy: [aws, b]",
+                "deploy: [gcp, a]",
+                "deploy: [gcp, b]"
+            ]
+        );
     }
 }

@@ -23,7 +23,11 @@ pub struct Plan {
 impl Plan {
     /// The stages that have at least one job, in order.
     pub fn used_stages(&self) -> Vec<&str> {
-        self.stages.iter().filter(|s| self.jobs.iter().any(|j| &j.stage == *s)).map(String::as_str).collect()
+        self.stages
+            .iter()
+            .filter(|s| self.jobs.iter().any(|j| &j.stage == *s))
+            .map(String::as_str)
+            .collect()
     }
 
     /// A job by name.

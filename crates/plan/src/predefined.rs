@@ -9,9 +9,21 @@ use crate::slug::slugify;
 /// The pipeline-level predefined variables, in a stable order.
 pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
     let title = ctx.commit_message.lines().next().unwrap_or_default().to_owned();
-    let description = ctx.commit_message.split_once('\n').map(|(_, d)| d.trim_start_matches('\n').to_owned());
-    let (namespace, name) = ctx.project_path.rsplit_once('/').unwrap_or(("", ctx.project_path.as_str()));
-    let host = ctx.server_url.split("://").nth(1).unwrap_or(&ctx.server_url).trim_end_matches('/').to_owned();
+    let description = ctx
+        .commit_message
+        .split_once('\n')
+        .map(|(_, d)| d.trim_start_matches('\n').to_owned());
+    let (namespace, name) = ctx
+        .project_path
+        .rsplit_once('/')
+        .unwrap_or(("", ctx.project_path.as_str()));
+    let host = ctx
+        .server_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(&ctx.server_url)
+        .trim_end_matches('/')
+        .to_owned();
     let fqdn = host.split(':').next().unwrap_or_default().to_owned();
     let protocol = ctx.server_url.split("://").next().unwrap_or("http").to_owned();
     let short: String = ctx.sha.chars().take(8).collect();
@@ -27,16 +39,35 @@ pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
         ("CI_PIPELINE_SOURCE", ctx.source.clone()),
         ("CI_PIPELINE_ID", ctx.pipeline_id.to_string()),
         ("CI_PIPELINE_IID", ctx.pipeline_iid.to_string()),
-        ("CI_PIPELINE_URL", format!("{}/{}/-/pipelines/{}", ctx.server_url, ctx.project_path, ctx.pipeline_id)),
+        (
+            "CI_PIPELINE_URL",
+            format!(
+                "{}/{}/-/pipelines/{}",
+                ctx.server_url, ctx.project_path, ctx.pipeline_id
+            ),
+        ),
         ("CI_PROJECT_PATH", ctx.project_path.clone()),
         ("CI_PROJECT_PATH_SLUG", slugify(&ctx.project_path)),
         ("CI_PROJECT_NAME", name.to_owned()),
         ("CI_PROJECT_TITLE", name.to_owned()),
         ("CI_PROJECT_NAMESPACE", namespace.to_owned()),
-        ("CI_PROJECT_ROOT_NAMESPACE", namespace.split('/').next().unwrap_or_default().to_owned()),
-        ("CI_PROJECT_URL", format!("{}/{}", ctx.server_url, ctx.project_path)),
+        (
+            "CI_PROJECT_ROOT_NAMESPACE",
+            namespace.split('/').next().unwrap_or_default().to_owned(),
+        ),
+        (
+            "CI_PROJECT_URL",
+            format!("{}/{}", ctx.server_url, ctx.project_path),
+        ),
         ("CI_PROJECT_DIR", ctx.project_dir.clone()),
-        ("CI_BUILDS_DIR", ctx.project_dir.rsplitn(3, '/').last().unwrap_or("/builds").to_owned()),
+        (
+            "CI_BUILDS_DIR",
+            ctx.project_dir
+                .rsplitn(3, '/')
+                .last()
+                .unwrap_or("/builds")
+                .to_owned(),
+        ),
         ("CI_PROJECT_VISIBILITY", "private".into()),
         ("CI_DEFAULT_BRANCH", ctx.default_branch.clone()),
         ("CI_COMMIT_SHA", ctx.sha.clone()),
@@ -52,7 +83,10 @@ pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
         ("CI_COMMIT_TIMESTAMP", ctx.commit_timestamp.clone()),
         ("CI_CONFIG_PATH", ".gitlab-ci.yml".into()),
         ("CI_REGISTRY", fqdn.clone()),
-        ("CI_REGISTRY_IMAGE", format!("{fqdn}/{}", ctx.project_path.to_lowercase())),
+        (
+            "CI_REGISTRY_IMAGE",
+            format!("{fqdn}/{}", ctx.project_path.to_lowercase()),
+        ),
         ("CI_OPEN_MERGE_REQUESTS", String::new()),
     ];
     if ctx.is_tag {
@@ -61,6 +95,8 @@ pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
     } else if ctx.is_branch() {
         v.push(("CI_COMMIT_BRANCH", ctx.ref_name.clone()));
     }
-    v.retain(|(k, val)| !(val.is_empty() && matches!(*k, "CI_OPEN_MERGE_REQUESTS" | "CI_COMMIT_TAG_MESSAGE")));
+    v.retain(|(k, val)| {
+        !(val.is_empty() && matches!(*k, "CI_OPEN_MERGE_REQUESTS" | "CI_COMMIT_TAG_MESSAGE"))
+    });
     v.into_iter().map(|(k, val)| (k.to_owned(), val)).collect()
 }

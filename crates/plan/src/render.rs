@@ -30,19 +30,37 @@ pub fn render(compiled: &Compiled) -> String {
 }
 
 fn render_job(out: &mut String, job: &PlannedJob) {
-    let _ = write!(out, "job {:?}: stage={} when={}", job.name, job.stage, job.when.as_str());
+    let _ = write!(
+        out,
+        "job {:?}: stage={} when={}",
+        job.name,
+        job.stage,
+        job.when.as_str()
+    );
     if job.allow_failure {
         out.push_str(" allow_failure");
     }
     if !job.allow_failure_exit_codes.is_empty() {
-        let _ = write!(out, " allow_failure_exit_codes={:?}", job.allow_failure_exit_codes);
+        let _ = write!(
+            out,
+            " allow_failure_exit_codes={:?}",
+            job.allow_failure_exit_codes
+        );
     }
     if let Some(s) = job.start_in {
         let _ = write!(out, " start_in={s}s");
     }
     if let Some(needs) = &job.needs {
-        let names: Vec<String> =
-            needs.iter().map(|n| if n.artifacts { n.job.clone() } else { format!("{} (no artifacts)", n.job) }).collect();
+        let names: Vec<String> = needs
+            .iter()
+            .map(|n| {
+                if n.artifacts {
+                    n.job.clone()
+                } else {
+                    format!("{} (no artifacts)", n.job)
+                }
+            })
+            .collect();
         let _ = write!(out, " needs=[{}]", names.join(", "));
     }
     if let Some(deps) = &job.dependencies {
@@ -65,7 +83,11 @@ fn render_job(out: &mut String, job: &PlannedJob) {
     }
     let values = job.variables.expanded();
     for (name, var) in job.config.variables.iter().map(|v| (&v.name, v)) {
-        let _ = writeln!(out, "  var {name}={}", values.get(name).map_or(var.value.as_str(), String::as_str));
+        let _ = writeln!(
+            out,
+            "  var {name}={}",
+            values.get(name).map_or(var.value.as_str(), String::as_str)
+        );
     }
     for (name, value) in &job.matrix {
         let _ = writeln!(out, "  matrix {name}={value}");

@@ -6,8 +6,17 @@ use sha2::{Digest, Sha256};
 /// The ref/job/project slug: lowercased, every character outside `a-z0-9` replaced by `-`
 /// (runs are not squeezed), cut to 63 bytes, then leading and trailing `-` removed.
 pub fn slugify(text: &str) -> String {
-    let replaced: String =
-        text.to_lowercase().chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect();
+    let replaced: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let cut: String = replaced.chars().take(63).collect();
     cut.trim_matches('-').to_owned()
 }
@@ -16,8 +25,17 @@ pub fn slugify(text: &str) -> String {
 /// when the name had to change, it is cut to 17 characters and given a 6-character
 /// suffix derived from the SHA-256 of the name, so different names stay different.
 pub fn environment_slug(name: &str) -> String {
-    let mut slug: String =
-        name.to_lowercase().chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect();
+    let mut slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     if !slug.starts_with(|c: char| c.is_ascii_lowercase()) {
         slug = format!("env-{slug}");
     }
@@ -43,7 +61,9 @@ pub fn environment_slug(name: &str) -> String {
 fn suffix(name: &str) -> String {
     const MODULUS: u64 = 36u64.pow(6);
     let digest = Sha256::digest(name.as_bytes());
-    let rest = digest.iter().fold(0u64, |acc, b| (acc * 256 + u64::from(*b)) % MODULUS);
+    let rest = digest
+        .iter()
+        .fold(0u64, |acc, b| (acc * 256 + u64::from(*b)) % MODULUS);
     let mut digits = [b'0'; 6];
     let mut n = rest;
     for d in digits.iter_mut().rev() {

@@ -32,7 +32,13 @@ impl VarSet {
 
     /// Defines (or replaces) a variable.
     pub fn set(&mut self, name: &str, value: &str, raw: bool) {
-        self.vars.insert(name.to_owned(), Var { value: value.to_owned(), raw });
+        self.vars.insert(
+            name.to_owned(),
+            Var {
+                value: value.to_owned(),
+                raw,
+            },
+        );
     }
 
     /// Adds every variable of `other`, replacing existing ones.
@@ -66,11 +72,18 @@ impl VarSet {
     pub fn expanded(&self) -> IndexMap<String, String> {
         let server = self.server_expanded();
         let lookup = |n: &str| server.get(n).map(String::as_str);
-        let runner = ExpandOptions { keep_unknown: false, dollar_escape: true };
+        let runner = ExpandOptions {
+            keep_unknown: false,
+            dollar_escape: true,
+        };
         self.vars
             .iter()
             .map(|(k, v)| {
-                let value = if v.raw { v.value.clone() } else { expand(&server[k], &lookup, runner) };
+                let value = if v.raw {
+                    v.value.clone()
+                } else {
+                    expand(&server[k], &lookup, runner)
+                };
                 (k.clone(), value)
             })
             .collect()
@@ -86,7 +99,12 @@ impl VarSet {
         done
     }
 
-    fn expand_one(&self, name: &str, done: &mut IndexMap<String, String>, stack: &mut Vec<String>) -> Option<String> {
+    fn expand_one(
+        &self,
+        name: &str,
+        done: &mut IndexMap<String, String>,
+        stack: &mut Vec<String>,
+    ) -> Option<String> {
         if let Some(v) = done.get(name) {
             return Some(v.clone());
         }
@@ -110,7 +128,11 @@ impl VarSet {
         }
         stack.pop();
         let value = expand_keeping_dollars(&var.value, &known);
-        if !stack.is_empty() && references(&var.value).iter().any(|r| stack.iter().any(|s| s == r)) {
+        if !stack.is_empty()
+            && references(&var.value)
+                .iter()
+                .any(|r| stack.iter().any(|s| s == r))
+        {
             return Some(value);
         }
         done.insert(name.to_owned(), value.clone());
@@ -123,11 +145,25 @@ fn expand_keeping_dollars(text: &str, known: &IndexMap<String, String>) -> Strin
     let mut out = String::with_capacity(text.len());
     let mut parts = text.split("$$");
     if let Some(first) = parts.next() {
-        out.push_str(&expand(first, &|n| known.get(n).map(String::as_str), ExpandOptions { keep_unknown: true, dollar_escape: false }));
+        out.push_str(&expand(
+            first,
+            &|n| known.get(n).map(String::as_str),
+            ExpandOptions {
+                keep_unknown: true,
+                dollar_escape: false,
+            },
+        ));
     }
     for part in parts {
         out.push_str("$$");
-        out.push_str(&expand(part, &|n| known.get(n).map(String::as_str), ExpandOptions { keep_unknown: true, dollar_escape: false }));
+        out.push_str(&expand(
+            part,
+            &|n| known.get(n).map(String::as_str),
+            ExpandOptions {
+                keep_unknown: true,
+                dollar_escape: false,
+            },
+        ));
     }
     out
 }

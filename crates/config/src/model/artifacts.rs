@@ -44,7 +44,10 @@ pub struct Artifacts {
 impl Artifacts {
     /// The globs of `reports:dotenv`.
     pub fn dotenv(&self) -> &[String] {
-        self.reports.iter().find(|(k, _)| k == "dotenv").map_or(&[], |(_, v)| v)
+        self.reports
+            .iter()
+            .find(|(k, _)| k == "dotenv")
+            .map_or(&[], |(_, v)| v)
     }
 }
 
@@ -79,7 +82,18 @@ pub(crate) fn read_artifacts(ck: &mut Checker<'_>, node: &Node, path: &str) -> O
     let map = ck.map(
         node,
         path,
-        &["paths", "exclude", "untracked", "when", "expire_in", "name", "expose_as", "public", "access", "reports"],
+        &[
+            "paths",
+            "exclude",
+            "untracked",
+            "when",
+            "expire_in",
+            "name",
+            "expose_as",
+            "public",
+            "access",
+            "reports",
+        ],
     )?;
     let mut a = Artifacts::default();
     for (key, e) in map {
@@ -95,7 +109,12 @@ pub(crate) fn read_artifacts(ck: &mut Checker<'_>, node: &Node, path: &str) -> O
                     Some("on_failure") => ArtifactsWhen::OnFailure,
                     Some("always") => ArtifactsWhen::Always,
                     Some(other) => {
-                        ck.error("invalid-value", v, &p, format!("`{p}` is `{other}`; expected on_success, on_failure or always"));
+                        ck.error(
+                            "invalid-value",
+                            v,
+                            &p,
+                            format!("`{p}` is `{other}`; expected on_success, on_failure or always"),
+                        );
                         ArtifactsWhen::OnSuccess
                     }
                 }
@@ -109,14 +128,26 @@ pub(crate) fn read_artifacts(ck: &mut Checker<'_>, node: &Node, path: &str) -> O
                 if let Some(x) = &a.access
                     && !["all", "developer", "maintainer", "none"].contains(&x.as_str())
                 {
-                    ck.error("invalid-value", v, &p, format!("`{p}` is `{x}`; expected all, developer, maintainer or none"));
+                    ck.error(
+                        "invalid-value",
+                        v,
+                        &p,
+                        format!("`{p}` is `{x}`; expected all, developer, maintainer or none"),
+                    );
                 }
                 if map.contains_key("public") {
-                    ck.error("invalid-value", v, &p, "`artifacts:public` and `artifacts:access` cannot be used in the same job");
+                    ck.error(
+                        "invalid-value",
+                        v,
+                        &p,
+                        "`artifacts:public` and `artifacts:access` cannot be used in the same job",
+                    );
                 }
             }
             "reports" => {
-                let Some(reports) = ck.map(v, &p, REPORTS) else { continue };
+                let Some(reports) = ck.map(v, &p, REPORTS) else {
+                    continue;
+                };
                 for (kind, r) in reports {
                     let rp = join(&p, kind);
                     let globs = match &r.value.value {
@@ -154,7 +185,12 @@ fn read_expiry(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Option<u
         Some(secs) => Some(Some(secs)),
         None if text.contains('$') => None,
         None => {
-            ck.error("invalid-duration", node, path, format!("`{path}` is not a duration: `{text}`"));
+            ck.error(
+                "invalid-duration",
+                node,
+                path,
+                format!("`{path}` is not a duration: `{text}`"),
+            );
             None
         }
     }
@@ -227,7 +263,13 @@ pub(crate) fn read_caches(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
             if items.len() > 4 {
                 ck.error("too-many-caches", node, path, "a job can have at most 4 caches");
             }
-            Some(items.into_iter().enumerate().filter_map(|(i, n)| read_cache(ck, n, &index(path, i))).collect())
+            Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| read_cache(ck, n, &index(path, i)))
+                    .collect(),
+            )
         }
         Value::Null => Some(Vec::new()),
         _ => Some(read_cache(ck, node, path).into_iter().collect()),
@@ -235,7 +277,19 @@ pub(crate) fn read_caches(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
 }
 
 fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
-    let map = ck.map(node, path, &["key", "paths", "untracked", "unprotect", "policy", "when", "fallback_keys"])?;
+    let map = ck.map(
+        node,
+        path,
+        &[
+            "key",
+            "paths",
+            "untracked",
+            "unprotect",
+            "policy",
+            "when",
+            "fallback_keys",
+        ],
+    )?;
     let mut c = Cache::default();
     for (key, e) in map {
         let p = join(path, key);
@@ -245,15 +299,24 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                 c.key = match &v.value {
                     Value::Map(_) => {
                         let m = ck.map(v, &p, &["files", "prefix"])?;
-                        let files = m.get("files").and_then(|f| ck.string_list(&f.value, &join(&p, "files")));
+                        let files = m
+                            .get("files")
+                            .and_then(|f| ck.string_list(&f.value, &join(&p, "files")));
                         let Some(files) = files else {
                             ck.error("missing-keyword", v, &p, "`cache:key` as a map needs `files`");
                             continue;
                         };
                         if files.len() > 2 {
-                            ck.error("invalid-value", v, &p, "`cache:key:files` takes at most two files");
+                            ck.error(
+                                "invalid-value",
+                                v,
+                                &p,
+                                "`cache:key:files` takes at most two files",
+                            );
                         }
-                        let prefix = m.get("prefix").and_then(|f| ck.text(&f.value, &join(&p, "prefix")));
+                        let prefix = m
+                            .get("prefix")
+                            .and_then(|f| ck.text(&f.value, &join(&p, "prefix")));
                         Some(CacheKey::Files { files, prefix })
                     }
                     _ => ck.text(v, &p).map(CacheKey::Literal),
@@ -269,7 +332,12 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                     Some("push") => CachePolicy::Push,
                     Some(var) if var.starts_with('$') => CachePolicy::Variable(var.to_owned()),
                     Some(other) => {
-                        ck.error("invalid-value", v, &p, format!("`{p}` is `{other}`; expected pull, push or pull-push"));
+                        ck.error(
+                            "invalid-value",
+                            v,
+                            &p,
+                            format!("`{p}` is `{other}`; expected pull, push or pull-push"),
+                        );
                         CachePolicy::PullPush
                     }
                 }
@@ -280,7 +348,12 @@ fn read_cache(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Cache> {
                     Some("on_failure") => CacheWhen::OnFailure,
                     Some("always") => CacheWhen::Always,
                     Some(other) => {
-                        ck.error("invalid-value", v, &p, format!("`{p}` is `{other}`; expected on_success, on_failure or always"));
+                        ck.error(
+                            "invalid-value",
+                            v,
+                            &p,
+                            format!("`{p}` is `{other}`; expected on_success, on_failure or always"),
+                        );
                         CacheWhen::OnSuccess
                     }
                 }

@@ -276,22 +276,49 @@ pub(crate) fn read_job(ck: &mut Checker<'_>, name: &str, key_span: Span, node: &
     }
     let at = Node::new(Value::Null, key_span);
     if job.when == Some(When::Delayed) && job.start_in.is_none() && !has_rule_start_in(&job) {
-        ck.error("missing-keyword", &at, name, format!("job `{name}` is `when: delayed` but has no `start_in`"));
+        ck.error(
+            "missing-keyword",
+            &at,
+            name,
+            format!("job `{name}` is `when: delayed` but has no `start_in`"),
+        );
     }
     if job.start_in.is_some() && job.when != Some(When::Delayed) && job.rules.is_none() {
-        ck.error("invalid-value", &at, &join(name, "start_in"), "`start_in` needs `when: delayed`");
+        ck.error(
+            "invalid-value",
+            &at,
+            &join(name, "start_in"),
+            "`start_in` needs `when: delayed`",
+        );
     }
     match map.get("script") {
-        Some(s) if job.script.is_empty() && matches!(&s.value.value, Value::Seq(items) if items.is_empty()) => {
-            ck.error("missing-script", &s.value, &join(name, "script"), format!("job `{name}` has an empty `script`"));
+        Some(s)
+            if job.script.is_empty() && matches!(&s.value.value, Value::Seq(items) if items.is_empty()) =>
+        {
+            ck.error(
+                "missing-script",
+                &s.value,
+                &join(name, "script"),
+                format!("job `{name}` has an empty `script`"),
+            );
         }
         None if job.trigger.is_none() && !map.contains_key("run") => {
-            ck.error("missing-script", &at, name, format!("job `{name}` has no `script`, `run` or `trigger`"));
+            ck.error(
+                "missing-script",
+                &at,
+                name,
+                format!("job `{name}` has no `script`, `run` or `trigger`"),
+            );
         }
         _ => {}
     }
     if job.rules.is_some() && (job.only.is_some() || job.except.is_some()) {
-        ck.error("rules-with-only", &at, name, format!("job `{name}` uses `rules` with `only` or `except`; use one or the other"));
+        ck.error(
+            "rules-with-only",
+            &at,
+            name,
+            format!("job `{name}` uses `rules` with `only` or `except`; use one or the other"),
+        );
     }
     if job.trigger.is_some() {
         check_trigger_keywords(ck, map, name);
@@ -316,7 +343,9 @@ pub(crate) fn check_start_in(ck: &mut Checker<'_>, secs: Option<u64>, node: &Nod
 }
 
 fn has_rule_start_in(job: &Job) -> bool {
-    job.rules.as_ref().is_some_and(|rs| rs.iter().any(|r| r.start_in.is_some()))
+    job.rules
+        .as_ref()
+        .is_some_and(|rs| rs.iter().any(|r| r.start_in.is_some()))
 }
 
 /// Reads a script: a string, or a list of strings and nested lists (up to 10 deep), flattened.
@@ -327,11 +356,16 @@ pub(crate) fn read_script(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
                 out.push(s.clone());
                 true
             }
-            Value::Seq(items) if depth < 10 => {
-                items.iter().enumerate().all(|(i, item)| walk(ck, item, &index(path, i), depth + 1, out))
-            }
+            Value::Seq(items) if depth < 10 => items
+                .iter()
+                .enumerate()
+                .all(|(i, item)| walk(ck, item, &index(path, i), depth + 1, out)),
             _ => {
-                ck.type_error(node, path, "a string or a nested list of strings (up to 10 levels)");
+                ck.type_error(
+                    node,
+                    path,
+                    "a string or a nested list of strings (up to 10 levels)",
+                );
                 false
             }
         }
@@ -344,16 +378,28 @@ fn read_duration(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<u64> {
     let text = ck.text(node, path)?;
     let secs = parse_duration(&text);
     if secs.is_none() {
-        ck.error("invalid-duration", node, path, format!("`{path}` is not a duration: `{text}`"));
+        ck.error(
+            "invalid-duration",
+            node,
+            path,
+            format!("`{path}` is not a duration: `{text}`"),
+        );
     }
     secs
 }
 
 pub(crate) fn read_image(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Image> {
     match &node.value {
-        Value::Str(s) => Some(Image { name: s.clone(), ..Image::default() }),
+        Value::Str(s) => Some(Image {
+            name: s.clone(),
+            ..Image::default()
+        }),
         _ => {
-            let map = ck.map(node, path, &["name", "entrypoint", "pull_policy", "docker", "kubernetes"])?;
+            let map = ck.map(
+                node,
+                path,
+                &["name", "entrypoint", "pull_policy", "docker", "kubernetes"],
+            )?;
             read_image_map(ck, map, node, path)
         }
     }
@@ -369,7 +415,9 @@ fn read_image_map(ck: &mut Checker<'_>, map: &Map, node: &Node, path: &str) -> O
             "pull_policy" => image.pull_policy = ck.strings(&e.value, &p).unwrap_or_default(),
             "docker" => {
                 if let Some(d) = ck.map(&e.value, &p, &["platform", "user"]) {
-                    image.platform = d.get("platform").and_then(|x| ck.string(&x.value, &join(&p, "platform")));
+                    image.platform = d
+                        .get("platform")
+                        .and_then(|x| ck.string(&x.value, &join(&p, "platform")));
                     image.user = d.get("user").and_then(|x| ck.string(&x.value, &join(&p, "user")));
                 }
             }
@@ -384,30 +432,58 @@ fn read_image_map(ck: &mut Checker<'_>, map: &Map, node: &Node, path: &str) -> O
 }
 
 pub(crate) fn read_services(ck: &mut Checker<'_>, node: &Node, path: &str) -> Vec<Service> {
-    let Some(nested) = ck.seq(node, path) else { return Vec::new() };
+    let Some(nested) = ck.seq(node, path) else {
+        return Vec::new();
+    };
     // `!reference` inside the list leaves nested lists, which GitLab flattens.
     let items = crate::typing::flatten(nested);
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let p = index(path, i);
         match &item.value {
-            Value::Str(s) => out.push(Service { image: Image { name: s.clone(), ..Image::default() }, ..Service::default() }),
+            Value::Str(s) => out.push(Service {
+                image: Image {
+                    name: s.clone(),
+                    ..Image::default()
+                },
+                ..Service::default()
+            }),
             _ => {
                 let Some(map) = ck.map(
                     item,
                     &p,
-                    &["name", "entrypoint", "pull_policy", "docker", "kubernetes", "alias", "command", "variables"],
+                    &[
+                        "name",
+                        "entrypoint",
+                        "pull_policy",
+                        "docker",
+                        "kubernetes",
+                        "alias",
+                        "command",
+                        "variables",
+                    ],
                 ) else {
                     continue;
                 };
-                let Some(image) = read_image_map(ck, map, item, &p) else { continue };
-                let alias = map.get("alias").and_then(|e| ck.string(&e.value, &join(&p, "alias")));
-                let command = map.get("command").and_then(|e| ck.string_list(&e.value, &join(&p, "command")));
+                let Some(image) = read_image_map(ck, map, item, &p) else {
+                    continue;
+                };
+                let alias = map
+                    .get("alias")
+                    .and_then(|e| ck.string(&e.value, &join(&p, "alias")));
+                let command = map
+                    .get("command")
+                    .and_then(|e| ck.string_list(&e.value, &join(&p, "command")));
                 let variables = map
                     .get("variables")
                     .and_then(|e| read_variables(ck, &e.value, &join(&p, "variables"), false))
                     .unwrap_or_default();
-                out.push(Service { image, alias, command, variables });
+                out.push(Service {
+                    image,
+                    alias,
+                    command,
+                    variables,
+                });
             }
         }
     }
@@ -418,9 +494,16 @@ fn read_allow_failure(ck: &mut Checker<'_>, node: &Node, path: &str) -> AllowFai
     match &node.value {
         Value::Bool(b) => AllowFailure::Bool(*b),
         Value::Map(_) => {
-            let Some(map) = ck.map(node, path, &["exit_codes"]) else { return AllowFailure::Unset };
+            let Some(map) = ck.map(node, path, &["exit_codes"]) else {
+                return AllowFailure::Unset;
+            };
             let Some(codes) = map.get("exit_codes") else {
-                ck.error("missing-keyword", node, path, "`allow_failure` as a map needs `exit_codes`");
+                ck.error(
+                    "missing-keyword",
+                    node,
+                    path,
+                    "`allow_failure` as a map needs `exit_codes`",
+                );
                 return AllowFailure::Unset;
             };
             AllowFailure::ExitCodes(read_ints(ck, &codes.value, &join(path, "exit_codes")))
@@ -434,7 +517,11 @@ fn read_allow_failure(ck: &mut Checker<'_>, node: &Node, path: &str) -> AllowFai
 
 fn read_ints(ck: &mut Checker<'_>, node: &Node, path: &str) -> Vec<i64> {
     match &node.value {
-        Value::Seq(items) => items.iter().enumerate().filter_map(|(i, n)| ck.int(n, &index(path, i))).collect(),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| ck.int(n, &index(path, i)))
+            .collect(),
         _ => ck.int(node, path).into_iter().collect(),
     }
 }
@@ -466,7 +553,12 @@ fn read_retry(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Retry> {
                 retry.when = ck.strings(&w.value, &wp).unwrap_or_default();
                 for word in &retry.when {
                     if !RETRY_WHEN.contains(&word.as_str()) {
-                        ck.error("invalid-value", &w.value, &wp, format!("unknown `retry:when` value `{word}`"));
+                        ck.error(
+                            "invalid-value",
+                            &w.value,
+                            &wp,
+                            format!("unknown `retry:when` value `{word}`"),
+                        );
                     }
                 }
             }
@@ -480,7 +572,12 @@ fn read_retry(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Retry> {
     if let Some((n, p)) = max_node {
         let max = ck.int(n, &p)?;
         if !(0..=2).contains(&max) {
-            ck.error("invalid-value", n, &p, format!("`{p}` must be 0, 1 or 2, found {max}"));
+            ck.error(
+                "invalid-value",
+                n,
+                &p,
+                format!("`{p}` must be 0, 1 or 2, found {max}"),
+            );
         }
         retry.max = max.clamp(0, 2) as u32;
     }
@@ -491,7 +588,12 @@ fn read_parallel(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Parall
     match &node.value {
         Value::Int(n) => {
             if !(1..=200).contains(n) {
-                ck.error("invalid-value", node, path, format!("`{path}` must be between 1 and 200, found {n}"));
+                ck.error(
+                    "invalid-value",
+                    node,
+                    path,
+                    format!("`{path}` must be between 1 and 200, found {n}"),
+                );
                 return None;
             }
             Some(Parallel::Count(*n as u32))
@@ -499,7 +601,12 @@ fn read_parallel(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Parall
         _ => {
             let map = ck.map(node, path, &["matrix"])?;
             let Some(m) = map.get("matrix") else {
-                ck.error("missing-keyword", node, path, "`parallel` as a map needs `matrix`");
+                ck.error(
+                    "missing-keyword",
+                    node,
+                    path,
+                    "`parallel` as a map needs `matrix`",
+                );
                 return None;
             };
             let rows = read_matrix(ck, &m.value, &join(path, "matrix"))?;
@@ -510,9 +617,24 @@ fn read_parallel(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Parall
 
 fn read_environment(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Environment> {
     if let Value::Str(s) = &node.value {
-        return Some(Environment { name: s.clone(), ..Environment::default() });
+        return Some(Environment {
+            name: s.clone(),
+            ..Environment::default()
+        });
     }
-    let map = ck.map(node, path, &["name", "url", "action", "on_stop", "auto_stop_in", "deployment_tier", "kubernetes"])?;
+    let map = ck.map(
+        node,
+        path,
+        &[
+            "name",
+            "url",
+            "action",
+            "on_stop",
+            "auto_stop_in",
+            "deployment_tier",
+            "kubernetes",
+        ],
+    )?;
     let mut env = Environment::default();
     for (key, e) in map {
         let p = join(path, key);
@@ -525,7 +647,12 @@ fn read_environment(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Env
                 if let Some(a) = &env.action
                     && !["start", "prepare", "stop", "verify", "access"].contains(&a.as_str())
                 {
-                    ck.error("invalid-value", v, &p, format!("`{p}` is `{a}`; expected start, prepare, stop, verify or access"));
+                    ck.error(
+                        "invalid-value",
+                        v,
+                        &p,
+                        format!("`{p}` is `{a}`; expected start, prepare, stop, verify or access"),
+                    );
                 }
             }
             "on_stop" => env.on_stop = ck.string(v, &p),
@@ -535,7 +662,14 @@ fn read_environment(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Env
                 if let Some(t) = &env.deployment_tier
                     && !["production", "staging", "testing", "development", "other"].contains(&t.as_str())
                 {
-                    ck.error("invalid-value", v, &p, format!("`{p}` is `{t}`; expected production, staging, testing, development or other"));
+                    ck.error(
+                        "invalid-value",
+                        v,
+                        &p,
+                        format!(
+                            "`{p}` is `{t}`; expected production, staging, testing, development or other"
+                        ),
+                    );
                 }
             }
             "kubernetes" => env.kubernetes = Some(v.clone()),
@@ -552,7 +686,12 @@ fn read_environment(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Env
 fn read_coverage(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<String> {
     let text = ck.string(node, path)?;
     if !(text.len() >= 2 && text.starts_with('/') && text.ends_with('/')) {
-        ck.error("invalid-value", node, path, "`coverage` must be a regular expression written as `/.../`");
+        ck.error(
+            "invalid-value",
+            node,
+            path,
+            "`coverage` must be a regular expression written as `/.../`",
+        );
     }
     Some(text)
 }
@@ -569,13 +708,19 @@ fn read_inherit_variables(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
         && let Value::Seq(items) = &d.value.value
     {
         for (i, item) in items.iter().enumerate() {
-            if !item.as_str().is_some_and(|k| super::DEFAULT_KEYWORDS.contains(&k)) {
+            if !item
+                .as_str()
+                .is_some_and(|k| super::DEFAULT_KEYWORDS.contains(&k))
+            {
                 let shown = item.scalar_text().unwrap_or_default();
                 ck.error(
                     "invalid-value",
                     item,
                     &index(&join(path, "default"), i),
-                    format!("`{shown}` is not a `default:` keyword; expected one of {}", super::DEFAULT_KEYWORDS.join(", ")),
+                    format!(
+                        "`{shown}` is not a `default:` keyword; expected one of {}",
+                        super::DEFAULT_KEYWORDS.join(", ")
+                    ),
                 );
             }
         }
@@ -589,11 +734,27 @@ fn read_inherit_variables(ck: &mut Checker<'_>, node: &Node, path: &str) -> Opti
 
 fn read_trigger(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Trigger> {
     if let Value::Str(s) = &node.value {
-        return Some(Trigger { project: Some(s.clone()), branch: None, strategy: None, include: None, forward: None });
+        return Some(Trigger {
+            project: Some(s.clone()),
+            branch: None,
+            strategy: None,
+            include: None,
+            forward: None,
+        });
     }
-    let map = ck.map(node, path, &["project", "branch", "strategy", "include", "forward", "inputs"])?;
+    let map = ck.map(
+        node,
+        path,
+        &["project", "branch", "strategy", "include", "forward", "inputs"],
+    )?;
     let get = |k: &str| map.get(k).map(|e| &e.value);
-    let mut t = Trigger { project: None, branch: None, strategy: None, include: get("include").cloned(), forward: get("forward").cloned() };
+    let mut t = Trigger {
+        project: None,
+        branch: None,
+        strategy: None,
+        include: get("include").cloned(),
+        forward: get("forward").cloned(),
+    };
     if let Some(v) = get("project") {
         t.project = ck.string(v, &join(path, "project"));
     }
@@ -604,7 +765,12 @@ fn read_trigger(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Trigger
         t.strategy = ck.string(v, &join(path, "strategy"));
     }
     if t.project.is_none() && t.include.is_none() {
-        ck.error("missing-keyword", node, path, "`trigger` needs `project` or `include`");
+        ck.error(
+            "missing-keyword",
+            node,
+            path,
+            "`trigger` needs `project` or `include`",
+        );
     }
     Some(t)
 }
@@ -638,7 +804,10 @@ fn check_trigger_keywords(ck: &mut Checker<'_>, map: &Map, name: &str) {
                     join(name, key),
                     format!("`{key}` cannot be used in trigger job `{name}`"),
                 )
-                .with_help(format!("trigger jobs can use: {}", TRIGGER_JOB_KEYWORDS.join(", "))),
+                .with_help(format!(
+                    "trigger jobs can use: {}",
+                    TRIGGER_JOB_KEYWORDS.join(", ")
+                )),
             );
         }
     }
@@ -647,18 +816,27 @@ fn check_trigger_keywords(ck: &mut Checker<'_>, map: &Map, name: &str) {
 /// Shape checks of the keywords gantry keeps as written.
 fn check_other(ck: &mut Checker<'_>, key: &str, v: &Node, p: &str) {
     match key {
-        "secrets" | "id_tokens" | "dast_configuration" | "inputs" => {
-            if !matches!(v.value, Value::Map(_)) {
-                ck.type_error(v, p, "a map");
-            }
+        "secrets" | "id_tokens" | "dast_configuration" | "inputs" if !matches!(v.value, Value::Map(_)) => {
+            ck.type_error(v, p, "a map");
         }
         "release" => {
-            ck.map(v, p, &["tag_name", "tag_message", "name", "description", "ref", "milestones", "released_at", "assets"]);
+            ck.map(
+                v,
+                p,
+                &[
+                    "tag_name",
+                    "tag_message",
+                    "name",
+                    "description",
+                    "ref",
+                    "milestones",
+                    "released_at",
+                    "assets",
+                ],
+            );
         }
-        "pages" => {
-            if !matches!(v.value, Value::Bool(_)) {
-                ck.map(v, p, &["publish", "path_prefix", "expire_in"]);
-            }
+        "pages" if !matches!(v.value, Value::Bool(_)) => {
+            ck.map(v, p, &["publish", "path_prefix", "expire_in"]);
         }
         "publish" | "identity" | "manual_confirmation" => {
             ck.string(v, p);

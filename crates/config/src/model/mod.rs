@@ -11,12 +11,12 @@ mod variable;
 mod workflow;
 
 pub use artifacts::{Artifacts, ArtifactsWhen, Cache, CacheKey, CachePolicy, CacheWhen};
+pub(crate) use job::read_job;
 pub use job::{AllowFailure, Environment, Image, Job, Parallel, Retry, Service, Trigger};
 pub use keywords::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS, JOB_KEYWORDS};
 pub use need::{Need, NeedMatrix};
-pub use rule::{Changes, Condition, Exists, OnlyExcept, Rule, When};
-pub(crate) use job::read_job;
 pub(crate) use rule::read_include_rules;
+pub use rule::{Changes, Condition, Exists, OnlyExcept, Rule, When};
 pub use variable::Variable;
-pub use workflow::{Config, DEFAULT_STAGES, Workflow};
 pub(crate) use workflow::read_config;
+pub use workflow::{Config, DEFAULT_STAGES, Workflow};

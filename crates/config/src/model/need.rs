@@ -81,7 +81,19 @@ fn read_need(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Need> {
         need.job = s.clone();
         return Some(need);
     }
-    let map = ck.map(node, path, &["job", "artifacts", "optional", "pipeline", "project", "ref", "parallel"])?;
+    let map = ck.map(
+        node,
+        path,
+        &[
+            "job",
+            "artifacts",
+            "optional",
+            "pipeline",
+            "project",
+            "ref",
+            "parallel",
+        ],
+    )?;
     for (key, e) in map {
         let p = join(path, key);
         let v = &e.value;
@@ -101,7 +113,12 @@ fn read_need(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Need> {
         }
     }
     if need.job.is_empty() {
-        ck.error("missing-keyword", node, path, "a need written as a map must name its `job`");
+        ck.error(
+            "missing-keyword",
+            node,
+            path,
+            "a need written as a map must name its `job`",
+        );
         return None;
     }
     Some(need)

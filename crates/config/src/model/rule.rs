@@ -37,14 +37,26 @@ impl When {
     }
 
     /// Every value, in GitLab's order.
-    pub const ALL: [When; 6] = [When::OnSuccess, When::OnFailure, When::Always, When::Manual, When::Delayed, When::Never];
+    pub const ALL: [When; 6] = [
+        When::OnSuccess,
+        When::OnFailure,
+        When::Always,
+        When::Manual,
+        When::Delayed,
+        When::Never,
+    ];
 
     pub(crate) fn read(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<When> {
         Self::read_one_of(ck, node, path, &Self::ALL)
     }
 
     /// Reads a `when:` that may only take some of the values.
-    pub(crate) fn read_one_of(ck: &mut Checker<'_>, node: &Node, path: &str, allowed: &[When]) -> Option<When> {
+    pub(crate) fn read_one_of(
+        ck: &mut Checker<'_>,
+        node: &Node,
+        path: &str,
+        allowed: &[When],
+    ) -> Option<When> {
         let word = ck.string(node, path)?;
         let when = match word.as_str() {
             "on_success" => When::OnSuccess,
@@ -57,8 +69,17 @@ impl When {
         };
         if word != when.as_str() || !allowed.contains(&when) {
             let names: Vec<&str> = allowed.iter().map(|w| w.as_str()).collect();
-            let extra = if word == "never" { " (`when: never` is only allowed in `rules`)" } else { "" };
-            ck.error("invalid-value", node, path, format!("`{path}` is `{word}`; expected {}{extra}", names.join(", ")));
+            let extra = if word == "never" {
+                " (`when: never` is only allowed in `rules`)"
+            } else {
+                ""
+            };
+            ck.error(
+                "invalid-value",
+                node,
+                path,
+                format!("`{path}` is `{word}`; expected {}{extra}", names.join(", ")),
+            );
             return None;
         }
         Some(when)
@@ -125,12 +146,30 @@ pub struct Rule {
     pub auto_cancel: Option<Node>,
 }
 
-const RULE_KEYS: &[&str] =
-    &["if", "changes", "exists", "when", "allow_failure", "start_in", "variables", "needs", "interruptible"];
+const RULE_KEYS: &[&str] = &[
+    "if",
+    "changes",
+    "exists",
+    "when",
+    "allow_failure",
+    "start_in",
+    "variables",
+    "needs",
+    "interruptible",
+];
 // `start_in`, `allow_failure` and `needs` "are not supported in workflow:rules, but do not
 // cause a syntax violation" (GitLab's docs): accepted and ignored.
-const WORKFLOW_RULE_KEYS: &[&str] =
-    &["if", "changes", "exists", "when", "variables", "auto_cancel", "start_in", "allow_failure", "needs"];
+const WORKFLOW_RULE_KEYS: &[&str] = &[
+    "if",
+    "changes",
+    "exists",
+    "when",
+    "variables",
+    "auto_cancel",
+    "start_in",
+    "allow_failure",
+    "needs",
+];
 const INCLUDE_RULE_KEYS: &[&str] = &["if", "changes", "exists", "when"];
 
 /// Which `rules:` a list belongs to; each allows other keys.
@@ -171,7 +210,10 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
         RulesOf::Include => INCLUDE_RULE_KEYS,
     };
     let map = ck.map(node, path, allowed)?;
-    let mut rule = Rule { span: node.span, ..Rule::default() };
+    let mut rule = Rule {
+        span: node.span,
+        ..Rule::default()
+    };
     for (key, entry) in map {
         let v = &entry.value;
         let p = join(path, key);
@@ -182,7 +224,9 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
             "when" => {
                 rule.when = match of {
                     RulesOf::Job => When::read(ck, v, &p),
-                    RulesOf::Workflow | RulesOf::Include => When::read_one_of(ck, v, &p, &[When::Always, When::Never]),
+                    RulesOf::Workflow | RulesOf::Include => {
+                        When::read_one_of(ck, v, &p, &[When::Always, When::Never])
+                    }
                 }
             }
             "allow_failure" => rule.allow_failure = ck.bool(v, &p),
@@ -191,7 +235,12 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
                 if let Some(text) = &rule.start_in {
                     match crate::duration::parse_duration(text) {
                         Some(secs) => super::job::check_start_in(ck, Some(secs), v, &p),
-                        None => ck.error("invalid-duration", v, &p, format!("`{p}` is not a duration: `{text}`")),
+                        None => ck.error(
+                            "invalid-duration",
+                            v,
+                            &p,
+                            format!("`{p}` is not a duration: `{text}`"),
+                        ),
                     }
                 }
             }
@@ -208,7 +257,12 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
         rule.needs = None;
     }
     if of == RulesOf::Job && rule.when == Some(When::Delayed) && rule.start_in.is_none() {
-        ck.error("missing-keyword", node, path, format!("`{path}` is `when: delayed` but has no `start_in`"));
+        ck.error(
+            "missing-keyword",
+            node,
+            path,
+            format!("`{path}` is `when: delayed` but has no `start_in`"),
+        );
     }
     Some(rule)
 }
@@ -217,9 +271,16 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
 pub(crate) fn read_condition(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Condition> {
     let source = ck.string(node, path)?;
     match gantry_rules::parse(&source) {
-        Ok(expr) => Some(Condition { source, expr, span: node.span }),
+        Ok(expr) => Some(Condition {
+            source,
+            expr,
+            span: node.span,
+        }),
         Err(e) => {
-            let span = Span { col: node.span.col + e.offset as u32, ..node.span };
+            let span = Span {
+                col: node.span.col + e.offset as u32,
+                ..node.span
+            };
             ck.diags.push(crate::diagnostic::Diagnostic::error(
                 "invalid-expression",
                 Some(span),
@@ -242,11 +303,21 @@ fn read_changes(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Changes
                     return None;
                 }
             };
-            let compare_to = map.get("compare_to").and_then(|e| ck.string(&e.value, &join(path, "compare_to")));
+            let compare_to = map
+                .get("compare_to")
+                .and_then(|e| ck.string(&e.value, &join(path, "compare_to")));
             let compare_to_span = map.get("compare_to").map(|e| e.value.span);
-            Some(Changes { paths, compare_to, compare_to_span })
+            Some(Changes {
+                paths,
+                compare_to,
+                compare_to_span,
+            })
         }
-        _ => Some(Changes { paths: ck.string_list(node, path)?, compare_to: None, compare_to_span: None }),
+        _ => Some(Changes {
+            paths: ck.string_list(node, path)?,
+            compare_to: None,
+            compare_to_span: None,
+        }),
     }
 }
 
@@ -261,11 +332,23 @@ fn read_exists(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Exists> 
                     return None;
                 }
             };
-            let project = map.get("project").and_then(|e| ck.string(&e.value, &join(path, "project")));
-            let reference = map.get("ref").and_then(|e| ck.string(&e.value, &join(path, "ref")));
-            Some(Exists { paths, project, reference })
+            let project = map
+                .get("project")
+                .and_then(|e| ck.string(&e.value, &join(path, "project")));
+            let reference = map
+                .get("ref")
+                .and_then(|e| ck.string(&e.value, &join(path, "ref")));
+            Some(Exists {
+                paths,
+                project,
+                reference,
+            })
         }
-        _ => Some(Exists { paths: ck.string_list(node, path)?, project: None, reference: None }),
+        _ => Some(Exists {
+            paths: ck.string_list(node, path)?,
+            project: None,
+            reference: None,
+        }),
     }
 }
 
@@ -284,7 +367,10 @@ pub struct OnlyExcept {
 
 pub(crate) fn read_only_except(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<OnlyExcept> {
     match &node.value {
-        Value::Seq(_) => Some(OnlyExcept { refs: Some(ck.string_list(node, path)?), ..Default::default() }),
+        Value::Seq(_) => Some(OnlyExcept {
+            refs: Some(ck.string_list(node, path)?),
+            ..Default::default()
+        }),
         Value::Map(_) => {
             let map = ck.map(node, path, &["refs", "variables", "changes", "kubernetes"])?;
             let mut oe = OnlyExcept::default();
@@ -293,13 +379,20 @@ pub(crate) fn read_only_except(ck: &mut Checker<'_>, node: &Node, path: &str) ->
                 match key.as_str() {
                     "refs" => oe.refs = ck.string_list(&entry.value, &p),
                     "variables" => {
-                        for (i, expr) in ck.strings(&entry.value, &p).unwrap_or_default().into_iter().enumerate() {
+                        for (i, expr) in ck
+                            .strings(&entry.value, &p)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .enumerate()
+                        {
                             let n = Node::new(Value::Str(expr), entry.value.span);
                             oe.variables.extend(read_condition(ck, &n, &index(&p, i)));
                         }
                     }
                     "changes" => oe.changes = read_changes(ck, &entry.value, &p).map(|c| c.paths),
-                    "kubernetes" => oe.kubernetes = ck.string(&entry.value, &p).is_some_and(|s| s == "active"),
+                    "kubernetes" => {
+                        oe.kubernetes = ck.string(&entry.value, &p).is_some_and(|s| s == "active")
+                    }
                     _ => {}
                 }
             }

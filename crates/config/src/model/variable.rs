@@ -22,7 +22,12 @@ pub struct Variable {
 }
 
 /// Reads a `variables:` map. `global` allows `description` and `options`.
-pub(crate) fn read_variables(ck: &mut Checker<'_>, node: &Node, path: &str, global: bool) -> Option<Vec<Variable>> {
+pub(crate) fn read_variables(
+    ck: &mut Checker<'_>,
+    node: &Node,
+    path: &str,
+    global: bool,
+) -> Option<Vec<Variable>> {
     if node.is_null() {
         return Some(Vec::new());
     }
@@ -44,8 +49,11 @@ pub(crate) fn read_variables(ck: &mut Checker<'_>, node: &Node, path: &str, glob
         };
         match &v.value {
             Value::Map(_) => {
-                let allowed: &[&str] =
-                    if global { &["value", "description", "options", "expand"] } else { &["value", "expand"] };
+                let allowed: &[&str] = if global {
+                    &["value", "description", "options", "expand"]
+                } else {
+                    &["value", "expand"]
+                };
                 let Some(m) = ck.map(v, &p, allowed) else { continue };
                 for (key, e) in m {
                     let kp = join(&p, key);
@@ -67,7 +75,9 @@ pub(crate) fn read_variables(ck: &mut Checker<'_>, node: &Node, path: &str, glob
                 }
             }
             Value::Null => {}
-            Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => var.value = v.scalar_text().unwrap_or_default(),
+            Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                var.value = v.scalar_text().unwrap_or_default()
+            }
             _ => {
                 ck.type_error(v, &p, "a string, a number or a map with `value`");
                 continue;

@@ -54,7 +54,8 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
             }
             "variables" => config.variables = read_variables(&mut ck, v, key, true).unwrap_or_default(),
             "workflow" => config.workflow = read_workflow(&mut ck, v, key),
-            "default" | "include" | "spec" | "image" | "services" | "cache" | "before_script" | "after_script" => {}
+            "default" | "include" | "spec" | "image" | "services" | "cache" | "before_script"
+            | "after_script" => {}
             name if name.starts_with('.') => {}
             name => {
                 if !matches!(v.value, Value::Map(_)) {
@@ -62,7 +63,10 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
                         "invalid-job",
                         v,
                         name,
-                        format!("`{name}` is not a keyword, so it is a job, and a job must be a map (found {})", v.kind()),
+                        format!(
+                            "`{name}` is not a keyword, so it is a job, and a job must be a map (found {})",
+                            v.kind()
+                        ),
                     );
                     continue;
                 }
@@ -77,7 +81,8 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
             warn_rules_when(&mut ck, job);
         }
     }
-    let mut list: Vec<String> = stages.unwrap_or_else(|| DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect());
+    let mut list: Vec<String> =
+        stages.unwrap_or_else(|| DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect());
     list.retain(|s| s != ".pre" && s != ".post");
     list.insert(0, ".pre".into());
     list.push(".post".into());
@@ -95,7 +100,9 @@ pub(crate) fn read_config(map: &Map, root_span: Span, diags: &mut Vec<Diagnostic
 
 fn read_workflow(ck: &mut Checker<'_>, node: &Node, path: &str) -> Workflow {
     let mut wf = Workflow::default();
-    let Some(map) = ck.map(node, path, &["rules", "name", "auto_cancel"]) else { return wf };
+    let Some(map) = ck.map(node, path, &["rules", "name", "auto_cancel"]) else {
+        return wf;
+    };
     for (key, e) in map {
         let p = join(path, key);
         match key.as_str() {
@@ -103,13 +110,21 @@ fn read_workflow(ck: &mut Checker<'_>, node: &Node, path: &str) -> Workflow {
             "name" => wf.name = ck.text(&e.value, &p),
             "auto_cancel" => {
                 if let Some(ac) = ck.map(&e.value, &p, &["on_new_commit", "on_job_failure"]) {
-                    for (k, allowed) in [("on_new_commit", &["conservative", "interruptible", "none"][..]), ("on_job_failure", &["none", "all"][..])] {
+                    for (k, allowed) in [
+                        ("on_new_commit", &["conservative", "interruptible", "none"][..]),
+                        ("on_job_failure", &["none", "all"][..]),
+                    ] {
                         let Some(v) = ac.get(k) else { continue };
                         let kp = join(&p, k);
                         if let Some(word) = ck.string(&v.value, &kp)
                             && !allowed.contains(&word.as_str())
                         {
-                            ck.error("invalid-value", &v.value, &kp, format!("`{kp}` is `{word}`; expected {}", allowed.join(", ")));
+                            ck.error(
+                                "invalid-value",
+                                &v.value,
+                                &kp,
+                                format!("`{kp}` is `{word}`; expected {}", allowed.join(", ")),
+                            );
                         }
                     }
                 }
@@ -124,7 +139,9 @@ fn read_workflow(ck: &mut Checker<'_>, node: &Node, path: &str) -> Workflow {
 /// GitLab warns when a job's last rule is a bare `when:` and there are no `workflow:rules`:
 /// such a job also runs in merge request pipelines, so one push can start two pipelines.
 fn warn_rules_when(ck: &mut Checker<'_>, job: &Job) {
-    let Some(last) = job.rules.as_ref().and_then(|r| r.last()) else { return };
+    let Some(last) = job.rules.as_ref().and_then(|r| r.last()) else {
+        return;
+    };
     let bare = last.condition.is_none()
         && last.changes.is_none()
         && last.exists.is_none()

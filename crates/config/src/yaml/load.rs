@@ -21,7 +21,11 @@ pub struct LoadLimits {
 
 impl Default for LoadLimits {
     fn default() -> Self {
-        LoadLimits { max_bytes: 16 << 20, max_depth: 100, max_alias_nodes: 1_000_000 }
+        LoadLimits {
+            max_bytes: 16 << 20,
+            max_depth: 100,
+            max_alias_nodes: 1_000_000,
+        }
     }
 }
 
@@ -34,26 +38,53 @@ pub fn load(text: &str, file: FileId, limits: &LoadLimits, diags: &mut Vec<Diagn
             "file-too-large",
             Some(Span::new(file, 1, 1)),
             "",
-            format!("the file is {} bytes; at most {} are accepted", text.len(), limits.max_bytes),
+            format!(
+                "the file is {} bytes; at most {} are accepted",
+                text.len(),
+                limits.max_bytes
+            ),
         ));
         return None;
     }
-    let mut builder = Builder { file, limits, diags: Vec::new(), stack: Vec::new(), anchors: HashMap::new(), alias_nodes: 0, docs: Vec::new(), root_seen: false };
+    let mut builder = Builder {
+        file,
+        limits,
+        diags: Vec::new(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        docs: Vec::new(),
+        root_seen: false,
+    };
     let result = builder.run(text);
-    let Builder { diags: found, docs, .. } = builder;
+    let Builder {
+        diags: found, docs, ..
+    } = builder;
     diags.extend(found);
     match result {
         Ok(()) => Some(docs),
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             None
         }
     }
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize, reference: bool, weight: u64 },
-    Map { pairs: Vec<(Node, Node)>, key: Option<Node>, span: Span, anchor: usize, weight: u64 },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+        reference: bool,
+        weight: u64,
+    },
+    Map {
+        pairs: Vec<(Node, Node)>,
+        key: Option<Node>,
+        span: Span,
+        anchor: usize,
+        weight: u64,
+    },
 }
 
 struct Builder<'l> {
@@ -68,18 +99,18 @@ struct Builder<'l> {
 }
 
 impl Builder<'_> {
-    fn run(&mut self, text: &str) -> Result<(), Diagnostic> {
+    fn run(&mut self, text: &str) -> Result<(), Box<Diagnostic>> {
         let mut options = Options::default();
         options.block_scalar_eof_without_line_feed = true;
         for event in Parser::new_from_str_with_options(text, options) {
             let (event, span) = event.map_err(|e| {
                 let m = e.marker();
-                Diagnostic::error(
+                Box::new(Diagnostic::error(
                     "yaml-syntax",
                     Some(Span::new(self.file, m.line() as u32, m.col() as u32 + 1)),
                     "",
                     format!("invalid YAML: {}", e.info()),
-                )
+                ))
             })?;
             let at = Span::new(self.file, span.start.line() as u32, span.start.col() as u32 + 1);
             match event {
@@ -89,12 +120,17 @@ impl Builder<'_> {
                 }
                 Event::Alias(id) => {
                     let weight = self.anchors.get(&id).map(|(_, w)| *w).ok_or_else(|| {
-                        Diagnostic::error("yaml-syntax", Some(at), "", "alias to an unknown anchor")
+                        Box::new(Diagnostic::error(
+                            "yaml-syntax",
+                            Some(at),
+                            "",
+                            "alias to an unknown anchor",
+                        ))
                     })?;
                     // Count before copying, so a bomb is refused before it allocates.
                     self.alias_nodes += weight;
                     if self.alias_nodes > self.limits.max_alias_nodes {
-                        return Err(Diagnostic::error(
+                        return Err(Box::new(Diagnostic::error(
                             "yaml-alias-limit",
                             Some(at),
                             "",
@@ -102,7 +138,7 @@ impl Builder<'_> {
                                 "aliases expand to more than {} nodes (is this an alias bomb?)",
                                 self.limits.max_alias_nodes
                             ),
-                        ));
+                        )));
                     }
                     let node = self.anchors[&id].0.clone();
                     self.finish(node, 0, weight)?;
@@ -116,55 +152,88 @@ impl Builder<'_> {
                         }
                         None => false,
                     };
-                    self.push(Frame::Seq { items: Vec::new(), span: at, anchor, reference, weight: 1 }, at)?;
+                    self.push(
+                        Frame::Seq {
+                            items: Vec::new(),
+                            span: at,
+                            anchor,
+                            reference,
+                            weight: 1,
+                        },
+                        at,
+                    )?;
                 }
                 Event::MappingStart(_, anchor, tag) => {
                     if let Some(t) = tag.as_deref() {
                         self.tag_on_wrong_node(t, at);
                     }
-                    self.push(Frame::Map { pairs: Vec::new(), key: None, span: at, anchor, weight: 1 }, at)?;
+                    self.push(
+                        Frame::Map {
+                            pairs: Vec::new(),
+                            key: None,
+                            span: at,
+                            anchor,
+                            weight: 1,
+                        },
+                        at,
+                    )?;
                 }
                 Event::SequenceEnd => match self.stack.pop() {
-                    Some(Frame::Seq { items, span, anchor, reference, weight }) => {
-                        let value = if reference { Value::Reference(items) } else { Value::Seq(items) };
+                    Some(Frame::Seq {
+                        items,
+                        span,
+                        anchor,
+                        reference,
+                        weight,
+                    }) => {
+                        let value = if reference {
+                            Value::Reference(items)
+                        } else {
+                            Value::Seq(items)
+                        };
                         self.finish(Node::new(value, span), anchor, weight)?;
                     }
                     _ => unreachable!("the parser emits balanced events"),
                 },
                 Event::MappingEnd => match self.stack.pop() {
-                    Some(Frame::Map { pairs, span, anchor, weight, .. }) => {
+                    Some(Frame::Map {
+                        pairs,
+                        span,
+                        anchor,
+                        weight,
+                        ..
+                    }) => {
                         let map = self.revive_map(pairs);
                         self.finish(Node::new(Value::Map(map), span), anchor, weight)?;
                     }
                     _ => unreachable!("the parser emits balanced events"),
                 },
                 Event::DocumentStart(..) => self.root_seen = false,
-                Event::DocumentEnd => {
-                    if !self.root_seen {
-                        self.docs.push(Node::new(Value::Null, at));
-                    }
-                }
+                Event::DocumentEnd if !self.root_seen => self.docs.push(Node::new(Value::Null, at)),
                 _ => {}
             }
         }
         Ok(())
     }
 
-    fn push(&mut self, frame: Frame, at: Span) -> Result<(), Diagnostic> {
+    fn push(&mut self, frame: Frame, at: Span) -> Result<(), Box<Diagnostic>> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "yaml-too-deep",
                 Some(at),
                 "",
-                format!("the YAML is nested more than {} levels deep", self.limits.max_depth),
-            ));
+                format!(
+                    "the YAML is nested more than {} levels deep",
+                    self.limits.max_depth
+                ),
+            )));
         }
         self.stack.push(frame);
         Ok(())
     }
 
     /// Hands a finished node to its parent (or makes it a document), and records its anchor.
-    fn finish(&mut self, node: Node, anchor: usize, weight: u64) -> Result<(), Diagnostic> {
+    fn finish(&mut self, node: Node, anchor: usize, weight: u64) -> Result<(), Box<Diagnostic>> {
         if anchor > 0 {
             self.anchors.insert(anchor, (node.clone(), weight));
         }
@@ -177,7 +246,12 @@ impl Builder<'_> {
                 items.push(node);
                 *w += weight;
             }
-            Some(Frame::Map { pairs, key, weight: w, .. }) => {
+            Some(Frame::Map {
+                pairs,
+                key,
+                weight: w,
+                ..
+            }) => {
                 *w += weight;
                 match key.take() {
                     None => *key = Some(node),
@@ -207,8 +281,13 @@ impl Builder<'_> {
     fn tag_on_wrong_node(&mut self, tag: &Tag, at: Span) {
         if is_reference(tag) {
             self.diags.push(
-                Diagnostic::error("reference-syntax", Some(at), "", "`!reference` must tag a list such as `[job, key]`")
-                    .with_help("write `!reference [.template, script]`"),
+                Diagnostic::error(
+                    "reference-syntax",
+                    Some(at),
+                    "",
+                    "`!reference` must tag a list such as `[job, key]`",
+                )
+                .with_help("write `!reference [.template, script]`"),
             );
         } else {
             self.unknown_tag(tag, at);
@@ -233,7 +312,12 @@ impl Builder<'_> {
         let mut written = std::collections::HashSet::new();
         for (key, value) in pairs {
             let Some(name) = key_text(&key) else {
-                self.diags.push(Diagnostic::error("yaml-key", Some(key.span), "", "a mapping key must be a scalar"));
+                self.diags.push(Diagnostic::error(
+                    "yaml-key",
+                    Some(key.span),
+                    "",
+                    "a mapping key must be a scalar",
+                ));
                 continue;
             };
             if name == "<<" {
@@ -249,7 +333,13 @@ impl Builder<'_> {
                     format!("duplicate key `{name}`: the last value is used, as GitLab does"),
                 ));
             }
-            map.insert(name, Entry { key_span: key.span, value });
+            map.insert(
+                name,
+                Entry {
+                    key_span: key.span,
+                    value,
+                },
+            );
         }
         map
     }

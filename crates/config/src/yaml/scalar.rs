@@ -10,10 +10,16 @@ pub(super) fn plain(text: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         _ => {}
     }
-    if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("yes") || text.eq_ignore_ascii_case("on") {
+    if text.eq_ignore_ascii_case("true")
+        || text.eq_ignore_ascii_case("yes")
+        || text.eq_ignore_ascii_case("on")
+    {
         return Value::Bool(true);
     }
-    if text.eq_ignore_ascii_case("false") || text.eq_ignore_ascii_case("no") || text.eq_ignore_ascii_case("off") {
+    if text.eq_ignore_ascii_case("false")
+        || text.eq_ignore_ascii_case("no")
+        || text.eq_ignore_ascii_case("off")
+    {
         return Value::Bool(false);
     }
     if let Some(i) = int(text) {
@@ -61,7 +67,9 @@ fn float(text: &str) -> Option<f64> {
     }
     let body = text.trim_start_matches(['-', '+']);
     let has_digit = body.bytes().any(|b| b.is_ascii_digit());
-    let shaped = body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+' | b'_'));
+    let shaped = body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+' | b'_'));
     if !has_digit || !shaped || !body.contains('.') || body.starts_with(['e', 'E']) {
         return None;
     }

@@ -21,12 +21,19 @@ fn resolve_files(files: &[(&str, String)]) -> Resolved {
 }
 
 fn codes(r: &Resolved) -> Vec<&'static str> {
-    r.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
+    r.diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
 }
 
 #[test]
 fn a_50_megabyte_file_is_refused_before_parsing() {
-    let big = format!("job:\n  script:\n{}", "    - echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n".repeat(800_000));
+    let big = format!(
+        "job:\n  script:\n{}",
+        "    - echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n".repeat(800_000)
+    );
     assert!(big.len() > 50_000_000);
     let r = resolve_files(&[(".gitlab-ci.yml", big)]);
     assert_eq!(codes(&r), ["file-too-large"]);
@@ -37,7 +44,7 @@ fn billion_laughs_alias_bomb_is_stopped() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", ")));
     }
     text.push_str("job:\n  script: *a9\n");
     let r = resolve_files(&[(".gitlab-ci.yml", text)]);
@@ -46,11 +53,18 @@ fn billion_laughs_alias_bomb_is_stopped() {
 
 #[test]
 fn absurd_nesting_is_refused_with_a_position() {
-    let text = format!("job:\n  script: {}x{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let text = format!(
+        "job:\n  script: {}x{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let r = resolve_files(&[(".gitlab-ci.yml", text)]);
     let errors: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(matches!(errors[0].code, "yaml-too-deep" | "yaml-syntax"), "{errors:?}");
+    assert!(
+        matches!(errors[0].code, "yaml-too-deep" | "yaml-syntax"),
+        "{errors:?}"
+    );
     assert_eq!(errors[0].span.map(|s| s.line), Some(2));
 }
 
@@ -71,7 +85,11 @@ fn include_cycle_is_reported_once_and_ends() {
         ("b.yml", "include: a.yml\n".into()),
     ]);
     assert_eq!(codes(&r), ["include-cycle"]);
-    let d = r.diagnostics.iter().find(|d| d.code == "include-cycle").expect("cycle");
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "include-cycle")
+        .expect("cycle");
     assert!(d.message.contains("a.yml"), "{}", d.message);
 }
 
@@ -105,7 +123,8 @@ fn self_extending_and_deep_extends_are_errors() {
 
 #[test]
 fn circular_and_absurdly_deep_reference_chains_are_errors() {
-    let circular = ".a:\n  s: !reference [.b, s]\n.b:\n  s: !reference [.a, s]\njob:\n  script: !reference [.a, s]\n";
+    let circular =
+        ".a:\n  s: !reference [.b, s]\n.b:\n  s: !reference [.a, s]\njob:\n  script: !reference [.a, s]\n";
     let r = resolve_files(&[(".gitlab-ci.yml", circular.into())]);
     assert_eq!(codes(&r), ["reference-cycle"]);
     let mut deep = String::from(".r0:\n  s: [x]\n");
@@ -119,7 +138,9 @@ fn circular_and_absurdly_deep_reference_chains_are_errors() {
 
 #[test]
 fn binary_garbage_is_a_yaml_error_not_a_panic() {
-    let garbage: String = (0..20_000u32).map(|i| char::from_u32((i * 7919) % 0xD7FF).unwrap_or('x')).collect();
+    let garbage: String = (0..20_000u32)
+        .map(|i| char::from_u32((i * 7919) % 0xD7FF).unwrap_or('x'))
+        .collect();
     let r = resolve_files(&[(".gitlab-ci.yml", garbage)]);
     assert!(r.diagnostics.iter().any(|d| d.is_error()));
 }

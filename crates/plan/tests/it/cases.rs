@@ -19,15 +19,32 @@ fn check(dir: &Path) -> Option<String> {
         std::fs::write(&snap, &actual).expect("write snapshot");
         return None;
     }
-    Some(format!("--- {}\n--- expected\n{expected}--- actual\n{actual}", dir.display()))
+    Some(format!(
+        "--- {}\n--- expected\n{expected}--- actual\n{actual}",
+        dir.display()
+    ))
 }
 
 #[test]
 fn every_case_matches_its_snapshot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).expect("test_data").flatten().map(|e| e.path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("test_data")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
-    let failures: Vec<String> = dirs.iter().filter(|d| d.is_dir()).filter_map(|d| check(d)).collect();
+    let failures: Vec<String> = dirs
+        .iter()
+        .filter(|d| d.is_dir())
+        .filter_map(|d| check(d))
+        .collect();
     assert!(dirs.len() >= 2, "no cases found under {}", root.display());
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), dirs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
 }

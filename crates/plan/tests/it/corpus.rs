@@ -9,9 +9,12 @@ use std::path::Path;
 
 #[test]
 fn corpus_compiles_without_unexplained_errors() {
-    let Some(corpus) = require_shared("corpus") else { return };
+    let Some(corpus) = require_shared("corpus") else {
+        return;
+    };
     let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(corpus.join("index.json")).expect("index.json")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("index.json")).expect("index.json"))
+            .expect("json");
     let mut report = String::new();
     let mut failures = Vec::new();
     let mut roots = 0;
@@ -40,16 +43,36 @@ fn corpus_compiles_without_unexplained_errors() {
                 ..Context::default()
             };
             let compiled = gantry_plan::compile(file, &src, &ctx, &NoRepository);
-            for d in compiled.diagnostics.iter().filter(|d| d.is_error() && d.caused_by.is_none()) {
+            for d in compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error() && d.caused_by.is_none())
+            {
                 failures.push(format!("{project}/{file}: {}", d.display(&compiled.files)));
             }
             let jobs = compiled.plan.as_ref().map_or(0, |p| p.jobs.len());
-            let offline = compiled.diagnostics.iter().filter(|d| d.caused_by.is_some()).count();
-            let _ = writeln!(report, "{project}/{file}: {jobs} jobs, {offline} offline consequences");
+            let offline = compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.caused_by.is_some())
+                .count();
+            let _ = writeln!(
+                report,
+                "{project}/{file}: {jobs} jobs, {offline} offline consequences"
+            );
         }
     }
-    assert_eq!(roots, 24 + 29, "the corpus index lists 24 roots and 29 child pipelines");
-    assert!(failures.is_empty(), "{} unexplained errors:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(
+        roots,
+        24 + 29,
+        "the corpus index lists 24 roots and 29 child pipelines"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} unexplained errors:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.snap");
     let expected = std::fs::read_to_string(&snap).unwrap_or_default();
     if report != expected {

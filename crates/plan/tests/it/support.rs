@@ -16,7 +16,11 @@ pub(crate) fn files_under(dir: &Path) -> BTreeMap<String, String> {
                 stack.push(path);
                 continue;
             }
-            let rel = path.strip_prefix(dir).expect("inside dir").to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(dir)
+                .expect("inside dir")
+                .to_string_lossy()
+                .replace('\\', "/");
             if rel == "plan.snap" || rel == "trigger.toml" {
                 continue;
             }
@@ -45,14 +49,21 @@ impl Repository for CaseRepo {
 /// Reads `trigger.toml` (all keys optional): ref, tag, source, default_branch, changed,
 /// variables, files (project files; default: the case's files), compare_to.
 pub(crate) fn context(dir: &Path, files: &BTreeMap<String, String>) -> (Context, CaseRepo) {
-    let mut ctx = Context { project_files: files.keys().cloned().collect(), ..Context::default() };
+    let mut ctx = Context {
+        project_files: files.keys().cloned().collect(),
+        ..Context::default()
+    };
     let mut compare = BTreeMap::new();
     let path = dir.join("trigger.toml");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let t: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let string = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         let list = |v: &toml::Value| -> Vec<String> {
-            v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect()
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
         };
         if let Some(r) = string("ref") {
             ctx.ref_name = r;
@@ -72,7 +83,8 @@ pub(crate) fn context(dir: &Path, files: &BTreeMap<String, String>) -> (Context,
         }
         if let Some(vars) = t.get("variables").and_then(|v| v.as_table()) {
             for (k, v) in vars {
-                ctx.pipeline_variables.push((k.clone(), v.as_str().unwrap_or_default().to_owned()));
+                ctx.pipeline_variables
+                    .push((k.clone(), v.as_str().unwrap_or_default().to_owned()));
             }
         }
         if let Some(c) = t.get("compare_to").and_then(|v| v.as_table()) {
@@ -86,7 +98,9 @@ pub(crate) fn context(dir: &Path, files: &BTreeMap<String, String>) -> (Context,
 
 /// The shared corpus and conformance folders beside the repository, if present.
 pub(crate) fn shared_dir(name: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(name);
     dir.is_dir().then_some(dir)
 }
 
