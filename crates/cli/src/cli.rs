@@ -15,6 +15,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Check a .gitlab-ci.yml and show the pipeline it creates for a ref.
     Lint(LintArgs),
+    /// Run the pipeline (or some jobs) locally, as GitLab would for this commit.
+    Run(RunArgs),
 }
 
 /// The pipeline context, shared by `lint` and `run`.
@@ -52,4 +54,33 @@ pub(crate) struct LintArgs {
     /// Explain why a job is or is not created.
     #[arg(long, value_name = "JOB")]
     pub(crate) explain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Jobs to run (default: the whole pipeline). Naming a manual job plays it.
+    pub(crate) jobs: Vec<String>,
+    /// Also run everything the named jobs need (their `needs`, or earlier stages).
+    #[arg(long)]
+    pub(crate) needs: bool,
+    /// Run only the jobs of this stage.
+    #[arg(long, value_name = "STAGE")]
+    pub(crate) stage: Option<String>,
+    /// The configuration file (default: .gitlab-ci.yml).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    /// How many jobs run at the same time (default: the number of CPUs, at least 2).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
+    /// Run on the work tree as it is, uncommitted changes included.
+    #[arg(long)]
+    pub(crate) dirty: bool,
+    /// Where builds, artifacts and caches are kept (default: .gantry in the repository).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Write a JSON report of the run (schema in docs/run-report.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
 }

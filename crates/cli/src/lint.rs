@@ -1,40 +1,22 @@
 //! `gantry lint`: compile the configuration for a context and report.
 
 use crate::cli::LintArgs;
-use crate::git::LocalRepo;
-use crate::local::LocalSource;
 use crate::output;
 use anyhow::Context as _;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub(crate) fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    let file = args
-        .file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(".gitlab-ci.yml"));
-    let file = if file.is_absolute() { file } else { cwd.join(file) };
-    let mut repo = LocalRepo::discover(&cwd);
-    if !file.starts_with(repo.root()) {
-        repo = LocalRepo::discover(file.parent().unwrap_or(&cwd));
-    }
-    let ctx = repo.context(&args.context)?;
-    let root = file
-        .strip_prefix(repo.root())
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| file.to_string_lossy().into_owned());
-    let source = LocalSource::new(repo.root().to_path_buf(), ctx.project_files.clone());
-    let compiled = gantry_plan::compile(&root, &source, &ctx, &repo);
+    let project = crate::project::compile(args.file.as_deref(), &args.context)?;
+    let compiled = &project.compiled;
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &output::json(&compiled)).context("writing JSON")?;
+        serde_json::to_writer_pretty(&mut stdout, &output::json(compiled)).context("writing JSON")?;
         writeln!(stdout)?;
     } else {
-        write!(stdout, "{}", output::text(&compiled))?;
+        write!(stdout, "{}", output::text(compiled))?;
         if let Some(job) = &args.explain {
-            writeln!(stdout, "{}", explain(&compiled, job))?;
+            writeln!(stdout, "{}", explain(compiled, job))?;
         }
     }
     Ok(if compiled.has_errors() {

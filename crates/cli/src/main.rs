@@ -5,6 +5,8 @@ mod git;
 mod lint;
 mod local;
 mod output;
+mod project;
+mod run;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -13,6 +15,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Lint(lint) => lint::run(&lint),
+        cli::Command::Run(run) => run::run(&run),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! A job: its keywords, typed and checked.
 
 use super::artifacts::{Artifacts, Cache, read_artifacts, read_caches};
+use super::environment::{Environment, read_environment};
+use super::image::{Image, Service, read_image, read_services};
 use super::need::{Need, NeedMatrix, read_matrix, read_needs};
 use super::rule::{OnlyExcept, Rule, RulesOf, When, read_only_except, read_rules};
 use super::variable::{Variable, read_variables};
@@ -8,34 +10,6 @@ use crate::duration::parse_duration;
 use crate::span::Span;
 use crate::typing::{Checker, index, join};
 use crate::yaml::{Map, Node, Value};
-
-/// `image:`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Image {
-    /// The image reference.
-    pub name: String,
-    /// `entrypoint:` override.
-    pub entrypoint: Option<Vec<String>>,
-    /// `pull_policy:` values.
-    pub pull_policy: Vec<String>,
-    /// `docker:platform`.
-    pub platform: Option<String>,
-    /// `docker:user`.
-    pub user: Option<String>,
-}
-
-/// One entry of `services:`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Service {
-    /// The image of the service.
-    pub image: Image,
-    /// `alias:`: extra host names (comma or space separated).
-    pub alias: Option<String>,
-    /// `command:`.
-    pub command: Option<Vec<String>>,
-    /// `variables:` of the service.
-    pub variables: Vec<Variable>,
-}
 
 /// `allow_failure:`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -67,25 +41,6 @@ pub enum Parallel {
     Count(u32),
     /// `parallel:matrix`.
     Matrix(Vec<NeedMatrix>),
-}
-
-/// `environment:`.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Environment {
-    /// The name (may contain variables).
-    pub name: String,
-    /// `url:`.
-    pub url: Option<String>,
-    /// `action:`: start (default), prepare, stop, verify, access.
-    pub action: Option<String>,
-    /// `on_stop:`: the job that stops it.
-    pub on_stop: Option<String>,
-    /// `auto_stop_in:`.
-    pub auto_stop_in: Option<String>,
-    /// `deployment_tier:`.
-    pub deployment_tier: Option<String>,
-    /// `kubernetes:` settings, kept as written.
-    pub kubernetes: Option<Node>,
 }
 
 /// `trigger:`: a downstream pipeline.
@@ -388,108 +343,6 @@ fn read_duration(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<u64> {
     secs
 }
 
-pub(crate) fn read_image(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Image> {
-    match &node.value {
-        Value::Str(s) => Some(Image {
-            name: s.clone(),
-            ..Image::default()
-        }),
-        _ => {
-            let map = ck.map(
-                node,
-                path,
-                &["name", "entrypoint", "pull_policy", "docker", "kubernetes"],
-            )?;
-            read_image_map(ck, map, node, path)
-        }
-    }
-}
-
-fn read_image_map(ck: &mut Checker<'_>, map: &Map, node: &Node, path: &str) -> Option<Image> {
-    let mut image = Image::default();
-    for (key, e) in map {
-        let p = join(path, key);
-        match key.as_str() {
-            "name" => image.name = ck.string(&e.value, &p)?,
-            "entrypoint" => image.entrypoint = ck.string_list(&e.value, &p),
-            "pull_policy" => image.pull_policy = ck.strings(&e.value, &p).unwrap_or_default(),
-            "docker" => {
-                if let Some(d) = ck.map(&e.value, &p, &["platform", "user"]) {
-                    image.platform = d
-                        .get("platform")
-                        .and_then(|x| ck.string(&x.value, &join(&p, "platform")));
-                    image.user = d.get("user").and_then(|x| ck.string(&x.value, &join(&p, "user")));
-                }
-            }
-            _ => {}
-        }
-    }
-    if image.name.is_empty() {
-        ck.error("missing-keyword", node, path, format!("`{path}` needs a `name`"));
-        return None;
-    }
-    Some(image)
-}
-
-pub(crate) fn read_services(ck: &mut Checker<'_>, node: &Node, path: &str) -> Vec<Service> {
-    let Some(nested) = ck.seq(node, path) else {
-        return Vec::new();
-    };
-    // `!reference` inside the list leaves nested lists, which GitLab flattens.
-    let items = crate::typing::flatten(nested);
-    let mut out = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let p = index(path, i);
-        match &item.value {
-            Value::Str(s) => out.push(Service {
-                image: Image {
-                    name: s.clone(),
-                    ..Image::default()
-                },
-                ..Service::default()
-            }),
-            _ => {
-                let Some(map) = ck.map(
-                    item,
-                    &p,
-                    &[
-                        "name",
-                        "entrypoint",
-                        "pull_policy",
-                        "docker",
-                        "kubernetes",
-                        "alias",
-                        "command",
-                        "variables",
-                    ],
-                ) else {
-                    continue;
-                };
-                let Some(image) = read_image_map(ck, map, item, &p) else {
-                    continue;
-                };
-                let alias = map
-                    .get("alias")
-                    .and_then(|e| ck.string(&e.value, &join(&p, "alias")));
-                let command = map
-                    .get("command")
-                    .and_then(|e| ck.string_list(&e.value, &join(&p, "command")));
-                let variables = map
-                    .get("variables")
-                    .and_then(|e| read_variables(ck, &e.value, &join(&p, "variables"), false))
-                    .unwrap_or_default();
-                out.push(Service {
-                    image,
-                    alias,
-                    command,
-                    variables,
-                });
-            }
-        }
-    }
-    out
-}
-
 fn read_allow_failure(ck: &mut Checker<'_>, node: &Node, path: &str) -> AllowFailure {
     match &node.value {
         Value::Bool(b) => AllowFailure::Bool(*b),
@@ -613,74 +466,6 @@ fn read_parallel(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Parall
             Some(Parallel::Matrix(rows))
         }
     }
-}
-
-fn read_environment(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Environment> {
-    if let Value::Str(s) = &node.value {
-        return Some(Environment {
-            name: s.clone(),
-            ..Environment::default()
-        });
-    }
-    let map = ck.map(
-        node,
-        path,
-        &[
-            "name",
-            "url",
-            "action",
-            "on_stop",
-            "auto_stop_in",
-            "deployment_tier",
-            "kubernetes",
-        ],
-    )?;
-    let mut env = Environment::default();
-    for (key, e) in map {
-        let p = join(path, key);
-        let v = &e.value;
-        match key.as_str() {
-            "name" => env.name = ck.string(v, &p)?,
-            "url" => env.url = ck.string(v, &p),
-            "action" => {
-                env.action = ck.string(v, &p);
-                if let Some(a) = &env.action
-                    && !["start", "prepare", "stop", "verify", "access"].contains(&a.as_str())
-                {
-                    ck.error(
-                        "invalid-value",
-                        v,
-                        &p,
-                        format!("`{p}` is `{a}`; expected start, prepare, stop, verify or access"),
-                    );
-                }
-            }
-            "on_stop" => env.on_stop = ck.string(v, &p),
-            "auto_stop_in" => env.auto_stop_in = ck.text(v, &p),
-            "deployment_tier" => {
-                env.deployment_tier = ck.string(v, &p);
-                if let Some(t) = &env.deployment_tier
-                    && !["production", "staging", "testing", "development", "other"].contains(&t.as_str())
-                {
-                    ck.error(
-                        "invalid-value",
-                        v,
-                        &p,
-                        format!(
-                            "`{p}` is `{t}`; expected production, staging, testing, development or other"
-                        ),
-                    );
-                }
-            }
-            "kubernetes" => env.kubernetes = Some(v.clone()),
-            _ => {}
-        }
-    }
-    if env.name.is_empty() {
-        ck.error("missing-keyword", node, path, "`environment` needs a `name`");
-        return None;
-    }
-    Some(env)
 }
 
 fn read_coverage(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<String> {

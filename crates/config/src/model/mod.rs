@@ -3,6 +3,8 @@
 //! `needs` are not cross-checked here (that is the planner's job).
 
 mod artifacts;
+mod environment;
+mod image;
 mod job;
 mod keywords;
 mod need;
@@ -11,8 +13,10 @@ mod variable;
 mod workflow;
 
 pub use artifacts::{Artifacts, ArtifactsWhen, Cache, CacheKey, CachePolicy, CacheWhen};
+pub use environment::Environment;
+pub use image::{Image, Service};
 pub(crate) use job::read_job;
-pub use job::{AllowFailure, Environment, Image, Job, Parallel, Retry, Service, Trigger};
+pub use job::{AllowFailure, Job, Parallel, Retry, Trigger};
 pub use keywords::{DEFAULT_KEYWORDS, GLOBAL_KEYWORDS, JOB_KEYWORDS};
 pub use need::{Need, NeedMatrix};
 pub(crate) use rule::read_include_rules;

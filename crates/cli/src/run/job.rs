@@ -1,0 +1,238 @@
+//! One job attempt, end to end: a build directory, artifacts of earlier jobs and caches in,
+//! the scripts through the shell executor, artifacts, dotenv reports and caches out.
+
+use super::Msg;
+use super::files;
+use super::workspace::{GitStrategy, Workspace};
+use gantry_engine::{FailureReason, JobId, JobResult};
+use gantry_executor::job::{FailureKind, JobOutcome, JobSpec, JobVariable};
+use gantry_plan::PlannedJob;
+use gantry_plan::slug::slugify;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// GitLab's default job timeout when a job sets none (the project default).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+/// gitlab-runner's default for `after_script`.
+const AFTER_SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+/// gitlab-runner's default log limit (4 MiB).
+const LOG_LIMIT: usize = 4 << 20;
+
+/// State shared by all job tasks of a run.
+pub(crate) struct Shared {
+    pub(crate) workspace: Workspace,
+    pub(crate) pipeline_variables: Vec<(String, String)>,
+    /// `reports:dotenv` variables by job name.
+    pub(crate) dotenv: Mutex<HashMap<String, Vec<(String, String)>>>,
+    job_ids: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        workspace: Workspace,
+        pipeline_variables: Vec<(String, String)>,
+        _stages: Vec<String>,
+    ) -> Self {
+        let first = workspace.pipeline_id * 1000;
+        Shared {
+            workspace,
+            pipeline_variables,
+            dotenv: Mutex::new(HashMap::new()),
+            job_ids: AtomicU64::new(first),
+        }
+    }
+}
+
+pub(crate) struct JobTask {
+    pub(crate) id: JobId,
+    pub(crate) job: PlannedJob,
+    pub(crate) attempt: u32,
+    /// Every job of the run, to find the ones whose artifacts this job downloads.
+    pub(crate) all: Vec<PlannedJob>,
+}
+
+impl JobTask {
+    pub(crate) async fn run(
+        self,
+        shared: Arc<Shared>,
+        tx: mpsc::UnboundedSender<Msg>,
+        semaphore: Arc<Semaphore>,
+        cancel: CancellationToken,
+    ) {
+        let permit = tokio::select! {
+            p = semaphore.acquire_owned() => p.ok(),
+            _ = cancel.cancelled() => None,
+        };
+        if permit.is_none() {
+            let _ = tx.send(Msg::Finished(self.id, JobResult::Canceled));
+            return;
+        }
+        let _ = tx.send(Msg::Started(self.id));
+        let (log_tx, mut log_rx) = mpsc::unbounded_channel::<String>();
+        let id = self.id;
+        let forward_tx = tx.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(line) = log_rx.recv().await {
+                let _ = forward_tx.send(Msg::Log(id, line));
+            }
+        });
+        let result = self.execute(&shared, &log_tx, &cancel).await;
+        drop(log_tx);
+        let _ = forward.await;
+        let _ = tx.send(Msg::Finished(self.id, result));
+        drop(permit);
+    }
+
+    async fn execute(
+        &self,
+        shared: &Shared,
+        log: &mpsc::UnboundedSender<String>,
+        cancel: &CancellationToken,
+    ) -> JobResult {
+        let say = |line: String| {
+            let _ = log.send(line);
+        };
+        let job = &self.job;
+        if job.config.trigger.is_some() {
+            say("NOTICE: trigger jobs (downstream pipelines) are not run locally; marked as passed".into());
+            return JobResult::Success;
+        }
+        if let Some(image) = &job.config.image {
+            say(format!(
+                "NOTICE: `image: {}` is ignored: the job runs in the shell (the container executor comes later)",
+                image.name
+            ));
+        }
+        let ws = &shared.workspace;
+        let slug = slugify(&job.name);
+        let build_dir = ws.build_dir(&slug);
+        let values = job.variables.expanded();
+        let strategy = GitStrategy::from_variable(values.get("GIT_STRATEGY").map(String::as_str));
+        say(format!("Preparing the build directory {}", build_dir.display()));
+        let prepared = {
+            let (ws_dir, dir) = (ws.repo_root.clone(), build_dir.clone());
+            let _ = ws_dir;
+            tokio::task::block_in_place(|| ws.prepare(&dir, strategy))
+        };
+        if let Err(e) = prepared {
+            say(format!("ERROR: preparing the build directory failed: {e:#}"));
+            return JobResult::Failed {
+                exit_code: None,
+                reason: FailureReason::RunnerSystemFailure,
+            };
+        }
+        let sources = artifact_sources(job, &self.all);
+        let mut dotenv = Vec::new();
+        for source in &sources {
+            let zip = ws.artifacts_dir().join(format!("{}.zip", slugify(source)));
+            if zip.exists() {
+                say(format!("Downloading artifacts from {source}"));
+                if let Err(e) = tokio::task::block_in_place(|| files::extract(&zip, &build_dir)) {
+                    say(format!(
+                        "ERROR: extracting the artifacts of {source} failed: {e:#}"
+                    ));
+                    return JobResult::Failed {
+                        exit_code: None,
+                        reason: FailureReason::RunnerSystemFailure,
+                    };
+                }
+            }
+            if let Some(vars) = shared.dotenv.lock().ok().and_then(|m| m.get(source).cloned()) {
+                dotenv.extend(vars);
+            }
+        }
+        let mut vars = job.variables.clone();
+        for (k, v) in &dotenv {
+            vars.set(k, v, false);
+        }
+        for (k, v) in &shared.pipeline_variables {
+            vars.set(k, v, false);
+        }
+        let job_id = shared.job_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        vars.set("CI_JOB_ID", &job_id.to_string(), true);
+        vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);
+        vars.set(
+            "CI_BUILDS_DIR",
+            &ws.data_dir.join("builds").to_string_lossy(),
+            true,
+        );
+        vars.set("CI_JOB_URL", &format!("local://jobs/{job_id}"), true);
+        vars.set("CI_PIPELINE_ID", &ws.pipeline_id.to_string(), true);
+        vars.set("CI_PIPELINE_IID", &ws.pipeline_id.to_string(), true);
+        let expanded = vars.expanded();
+        let caches = files::restore_caches(job, &expanded, &build_dir, &ws.cache_dir(), &say);
+        let tmp_dir = ws.tmp_dir(&slug, self.attempt);
+        let spec = JobSpec {
+            name: job.name.clone(),
+            build_dir: build_dir.clone(),
+            tmp_dir,
+            before_script: job.config.before_script.clone(),
+            script: job.config.script.clone(),
+            after_script: job.config.after_script.clone(),
+            variables: expanded
+                .iter()
+                .map(|(k, v)| JobVariable {
+                    name: k.clone(),
+                    value: v.clone(),
+                    file: false,
+                })
+                .collect(),
+            timeout: job.config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            after_script_timeout: AFTER_SCRIPT_TIMEOUT,
+            log_limit: LOG_LIMIT,
+        };
+        let outcome = gantry_executor::shell::run(&spec, log, cancel).await;
+        tokio::task::block_in_place(|| {
+            files::upload_artifacts(job, outcome, &build_dir, &ws.artifacts_dir(), &say);
+            if let Some(vars) = files::read_dotenv(job, outcome, &build_dir, &say) {
+                if let Ok(mut m) = shared.dotenv.lock() {
+                    m.insert(job.name.clone(), vars);
+                }
+            }
+            files::save_caches(
+                job,
+                &caches,
+                outcome,
+                &expanded,
+                &build_dir,
+                &ws.cache_dir(),
+                &say,
+            );
+        });
+        match outcome {
+            JobOutcome::Success => JobResult::Success,
+            JobOutcome::Canceled => JobResult::Canceled,
+            JobOutcome::Failed { exit_code, kind } => JobResult::Failed {
+                exit_code: exit_code.map(i64::from),
+                reason: match kind {
+                    FailureKind::Script => FailureReason::ScriptFailure,
+                    FailureKind::Timeout => FailureReason::JobExecutionTimeout,
+                    FailureKind::System => FailureReason::RunnerSystemFailure,
+                },
+            },
+        }
+    }
+}
+
+/// The jobs whose artifacts this job downloads: `dependencies`, else `needs` with
+/// `artifacts: true`, else every job of an earlier stage.
+fn artifact_sources(job: &PlannedJob, all: &[PlannedJob]) -> Vec<String> {
+    if let Some(deps) = &job.dependencies {
+        return deps.clone();
+    }
+    if let Some(needs) = &job.needs {
+        return needs
+            .iter()
+            .filter(|n| n.artifacts)
+            .map(|n| n.job.clone())
+            .collect();
+    }
+    all.iter()
+        .filter(|j| j.stage_index < job.stage_index)
+        .map(|j| j.name.clone())
+        .collect()
+}

@@ -1,0 +1,249 @@
+//! End-to-end: real pipelines through `gantry run` in temporary git repositories, checked
+//! through the JSON report (docs/run-report.md) and the files jobs leave behind.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn gantry() -> PathBuf {
+    std::env::var_os("GANTRY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gantry")))
+}
+
+/// A temporary repository with one commit holding `files`.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(files: &[(&str, &str)]) -> Repo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (path, text) in files {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(full, text).expect("write");
+        }
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["add", "-A"]);
+        repo.git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(self.path())
+            .args(args)
+            .status()
+            .expect("git")
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    /// Runs `gantry run ARGS --report` and returns the report and the exit code.
+    fn run(&self, args: &[&str]) -> (Value, i32) {
+        let report = self.path().join(".report.json");
+        let out = Command::new(gantry())
+            .current_dir(self.path())
+            .arg("run")
+            .args(args)
+            .arg("--report")
+            .arg(&report)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run gantry");
+        let text = std::fs::read_to_string(&report).unwrap_or_else(|_| {
+            panic!("no report; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        });
+        (
+            serde_json::from_str(&text).expect("report JSON"),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+}
+
+fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["name"] == name)
+        .unwrap_or_else(|| panic!("no job {name}: {report}"))
+}
+
+fn log(report: &Value, name: &str) -> String {
+    job(report, name)["log"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn stages_run_in_order_and_a_failure_runs_only_on_failure_and_always_jobs() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "stages: [build, test, deploy]\n\
+         build: {stage: build, script: ['echo built > out.txt']}\n\
+         test: {stage: test, script: ['exit 3']}\n\
+         deploy: {stage: deploy, script: [echo never]}\n\
+         notify: {stage: deploy, when: on_failure, script: ['echo notif\"\"ied']}\n\
+         cleanup: {stage: deploy, when: always, script: ['echo clea\"\"ned']}\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(r["pipeline"]["status"], "failed");
+    assert_eq!(job(&r, "build")["status"], "success");
+    assert_eq!(job(&r, "test")["status"], "failed");
+    assert_eq!(job(&r, "test")["exit_code"], 3);
+    assert_eq!(job(&r, "deploy")["status"], "skipped");
+    assert!(log(&r, "notify").contains("notified"));
+    assert!(log(&r, "cleanup").contains("cleaned"));
+}
+
+#[test]
+fn allowed_exit_codes_retry_and_manual_jobs_follow_gitlab() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "allowed: {allow_failure: {exit_codes: [42]}, script: ['exit 42']}\n\
+         not-allowed: {allow_failure: {exit_codes: [42]}, script: ['exit 1']}\n\
+         retried: {retry: 2, script: ['exit 7']}\n\
+         optional: {when: manual, script: [echo]}\n",
+    )]);
+    let (r, _) = repo.run(&[]);
+    assert_eq!(job(&r, "allowed")["allow_failure"], true);
+    assert_eq!(job(&r, "not-allowed")["allow_failure"], false);
+    assert_eq!(job(&r, "retried")["attempts"], 3);
+    assert_eq!(job(&r, "optional")["status"], "manual");
+    assert_eq!(job(&r, "optional")["allow_failure"], true);
+}
+
+#[test]
+fn timeout_fails_the_job_and_after_script_still_runs() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "slow:\n  timeout: 2 seconds\n  script: ['sleep 30']\n  after_script: ['echo \"after=$CI_JOB_STATUS\"']\n",
+    )]);
+    let (r, _) = repo.run(&[]);
+    assert_eq!(job(&r, "slow")["status"], "failed");
+    let log = log(&r, "slow");
+    assert!(log.contains("execution took longer than 2 seconds"), "{log}");
+    assert!(log.contains("after=failed"), "{log}");
+    assert!(job(&r, "slow")["finished_s"].as_f64().expect("finished") < 20.0);
+}
+
+#[test]
+fn parallel_and_matrix_jobs_get_gitlab_names_and_node_variables() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "shard:\n  parallel: 2\n  script: ['echo \"node=$CI_NODE_INDEX/$CI_NODE_TOTAL\"']\n\
+         deploy:\n  parallel:\n    matrix:\n      - CLOUD: [aws, gcp]\n  script: ['echo \"cloud=$CLOUD\"']\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0);
+    assert!(log(&r, "shard 2/2").contains("node=2/2"));
+    assert!(log(&r, "deploy: [gcp]").contains("cloud=gcp"));
+}
+
+#[test]
+fn pipeline_variables_win_over_job_variables_and_dollar_dollar_is_literal() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "variables: {G: global}\nshow:\n  variables: {J: job, P: from-job, D: 'cost $$5'}\n  script: ['echo \"[$G][$J][$P][$D]\"']\n",
+    )]);
+    let (r, _) = repo.run(&["--var", "P=from-pipeline"]);
+    assert!(
+        log(&r, "show").contains("[global][job][from-pipeline][cost $5]"),
+        "{}",
+        log(&r, "show")
+    );
+}
+
+#[test]
+fn resource_group_runs_jobs_one_at_a_time() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        ".d: {resource_group: prod, script: ['mkdir lock-$CI_PIPELINE_ID-x 2>/dev/null && sleep 1 && rmdir lock-$CI_PIPELINE_ID-x']}\n\
+         a: {extends: .d, variables: {GIT_STRATEGY: none}}\n\
+         b: {extends: .d, variables: {GIT_STRATEGY: none}}\n",
+    )]);
+    let (r, code) = repo.run(&["--concurrency", "2"]);
+    assert_eq!(code, 0, "{r}");
+    let (a, b) = (job(&r, "a"), job(&r, "b"));
+    let overlap = a["started_s"].as_f64() < b["finished_s"].as_f64()
+        && b["started_s"].as_f64() < a["finished_s"].as_f64();
+    assert!(!overlap, "jobs of one resource group overlapped: {r}");
+}
+
+#[test]
+fn a_daemon_forked_by_a_job_does_not_outlive_it() {
+    let marker = format!("gantry-daemon-test-{}", std::process::id());
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        &format!("fork:\n  script: ['sh -c \"exec -a {marker} sleep 300\" &', 'echo forked']\n"),
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    let left = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .expect("pgrep");
+    assert!(
+        left.stdout.is_empty(),
+        "processes left behind: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
+#[test]
+fn huge_output_is_cut_at_the_log_limit_and_the_job_still_succeeds() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "loud:\n  script: ['head -c 20000000 /dev/zero | tr \"\\\\0\" a | fold -w 100', 'echo fini\"\"shed >&2']\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0);
+    let log = log(&r, "loud");
+    assert!(log.len() < 5 << 20, "log is {} bytes", log.len());
+    assert!(log.contains("exceeded limit"), "no notice in the log");
+}
+
+#[test]
+fn invalid_configuration_is_reported_as_error_with_positions() {
+    let repo = Repo::new(&[(".gitlab-ci.yml", "job:\n  script: [echo]\n  stage: nowhere\n")]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(r["pipeline"]["status"], "error");
+    let errors = r["pipeline"]["errors"].to_string();
+    assert!(
+        errors.contains(".gitlab-ci.yml:3:10") && errors.contains("unknown-stage"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn run_job_with_needs_runs_exactly_what_it_needs() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "stages: [a, b, c]\none: {stage: a, script: [echo]}\nother: {stage: a, script: [echo]}\n\
+         two: {stage: b, needs: [one], script: [echo]}\nthree: {stage: c, script: [echo]}\n",
+    )]);
+    let (r, _) = repo.run(&["two", "--needs"]);
+    let names: Vec<&str> = r["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["name"].as_str())
+        .collect();
+    assert_eq!(names, ["one", "two"]);
+}

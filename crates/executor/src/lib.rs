@@ -1,0 +1,9 @@
+//! gantry-executor: runs one attempt of a job.
+//! The job-side files live here too: the files `artifacts:paths`/`cache:paths` name
+//! (`paths`), artifacts and cache archives (`artifacts`, `cache`), dotenv reports (`dotenv`).
+pub mod artifacts;
+pub mod cache;
+pub mod dotenv;
+pub mod job;
+pub mod paths;
+pub mod shell;

@@ -1,0 +1,264 @@
+//! Running a generated program in its own process group, with timeout, cancel and a
+//! bounded log; every process of the group is gone when a run returns.
+
+use super::script::{render_after, render_main};
+use crate::job::{FailureKind, JobOutcome, JobSpec};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// How long a process group gets between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(3);
+/// How long to keep reading output after the shell exited (a daemon may hold the pipe).
+const DRAIN: Duration = Duration::from_millis(500);
+
+/// Runs one attempt of a job: `before_script` + `script`, then `after_script`.
+/// Log lines (without newline) go to `log`; at most `spec.log_limit` bytes are sent.
+pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &CancellationToken) -> JobOutcome {
+    let mut sink = LogSink {
+        tx: log.clone(),
+        sent: 0,
+        limit: spec.log_limit,
+        cut: false,
+    };
+    let bash = which("bash");
+    let shell = if bash { "bash" } else { "sh" };
+    let env = match prepare_env(spec) {
+        Ok(env) => env,
+        Err(e) => {
+            sink.line(&format!("ERROR: preparing the job's variables failed: {e}"));
+            return JobOutcome::Failed {
+                exit_code: None,
+                kind: FailureKind::System,
+            };
+        }
+    };
+    let main = spec.tmp_dir.join("script.sh");
+    let outcome = match std::fs::write(&main, render_main(&spec.before_script, &spec.script, bash)) {
+        Err(e) => {
+            sink.line(&format!("ERROR: writing the job script failed: {e}"));
+            JobOutcome::Failed {
+                exit_code: None,
+                kind: FailureKind::System,
+            }
+        }
+        Ok(()) => match execute(
+            shell,
+            &main,
+            &spec.build_dir,
+            &env,
+            spec.timeout,
+            cancel,
+            &mut sink,
+        )
+        .await
+        {
+            Ended::Exited(0) => JobOutcome::Success,
+            Ended::Exited(code) => {
+                sink.line(&format!("ERROR: Job failed: exit code {code}"));
+                JobOutcome::Failed {
+                    exit_code: Some(code),
+                    kind: FailureKind::Script,
+                }
+            }
+            Ended::TimedOut => {
+                sink.line(&format!(
+                    "ERROR: Job failed: execution took longer than {} seconds",
+                    spec.timeout.as_secs()
+                ));
+                JobOutcome::Failed {
+                    exit_code: None,
+                    kind: FailureKind::Timeout,
+                }
+            }
+            Ended::Canceled => {
+                sink.line("ERROR: Job failed: canceled");
+                JobOutcome::Canceled
+            }
+            Ended::SpawnFailed(e) => {
+                sink.line(&format!(
+                    "ERROR: Job failed (system failure): starting {shell}: {e}"
+                ));
+                JobOutcome::Failed {
+                    exit_code: None,
+                    kind: FailureKind::System,
+                }
+            }
+        },
+    };
+    if !spec.after_script.is_empty() {
+        sink.line("Running after_script");
+        let after = spec.tmp_dir.join("after_script.sh");
+        let mut env = env;
+        env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
+        if std::fs::write(&after, render_after(&spec.after_script, bash)).is_ok() {
+            // after_script runs even after a cancel, so it gets a token nobody cancels.
+            let ended = execute(
+                shell,
+                &after,
+                &spec.build_dir,
+                &env,
+                spec.after_script_timeout,
+                &CancellationToken::new(),
+                &mut sink,
+            )
+            .await;
+            match ended {
+                Ended::Exited(0) => {}
+                Ended::Exited(code) => sink.line(&format!("WARNING: after_script failed: exit code {code}")),
+                Ended::TimedOut => sink.line("WARNING: after_script timed out"),
+                Ended::Canceled | Ended::SpawnFailed(_) => sink.line("WARNING: after_script did not run"),
+            }
+        }
+    }
+    outcome
+}
+
+enum Ended {
+    Exited(i32),
+    TimedOut,
+    Canceled,
+    SpawnFailed(std::io::Error),
+}
+
+async fn execute(
+    shell: &str,
+    program: &Path,
+    dir: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+    cancel: &CancellationToken,
+    sink: &mut LogSink,
+) -> Ended {
+    let mut cmd = tokio::process::Command::new(shell);
+    cmd.arg(program)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Ended::SpawnFailed(e),
+    };
+    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let readers = [
+        child.stdout.take().map(|s| tokio::spawn(forward(s, tx.clone()))),
+        child.stderr.take().map(|s| tokio::spawn(forward(s, tx.clone()))),
+    ];
+    drop(tx);
+    let ended = {
+        let wait = async {
+            tokio::select! {
+                status = child.wait() => match status {
+                    Ok(s) => Ended::Exited(s.code().unwrap_or_else(|| 128 + signal_of(&s))),
+                    Err(e) => Ended::SpawnFailed(e),
+                },
+                _ = tokio::time::sleep(timeout) => Ended::TimedOut,
+                _ = cancel.cancelled() => Ended::Canceled,
+            }
+        };
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                ended = &mut wait => break ended,
+                Some(line) = rx.recv() => sink.line(&line),
+            }
+        }
+    };
+    if let Some(pgid) = pgid {
+        if matches!(ended, Ended::TimedOut | Ended::Canceled) {
+            let _ = killpg(pgid, Signal::SIGTERM);
+            let _ = tokio::time::timeout(KILL_GRACE, child.wait()).await;
+        }
+        // Whatever the script left behind in its group (daemons, background jobs) goes too.
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let _ = child.wait().await;
+    let deadline = tokio::time::sleep(DRAIN);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            line = rx.recv() => match line {
+                Some(line) => sink.line(&line),
+                None => break,
+            },
+            _ = &mut deadline => break,
+        }
+    }
+    for r in readers.into_iter().flatten() {
+        r.abort();
+    }
+    ended
+}
+
+fn signal_of(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal().unwrap_or(0)
+}
+
+async fn forward(stream: impl AsyncRead + Unpin, tx: tokio::sync::mpsc::UnboundedSender<String>) {
+    let mut lines = BufReader::new(stream).split(b'\n');
+    while let Ok(Some(bytes)) = lines.next_segment().await {
+        let text = String::from_utf8_lossy(&bytes);
+        if tx.send(text.trim_end_matches('\r').to_owned()).is_err() {
+            break;
+        }
+    }
+}
+
+/// Sends log lines until the byte limit, then one notice.
+struct LogSink {
+    tx: UnboundedSender<String>,
+    sent: usize,
+    limit: usize,
+    cut: bool,
+}
+
+impl LogSink {
+    fn line(&mut self, text: &str) {
+        if self.cut {
+            return;
+        }
+        if self.sent + text.len() + 1 > self.limit {
+            self.cut = true;
+            let _ = self.tx.send(format!(
+                "WARNING: Job's log exceeded limit of {} bytes. Job execution will continue but no more output will be collected.",
+                self.limit
+            ));
+            return;
+        }
+        self.sent += text.len() + 1;
+        let _ = self.tx.send(text.to_owned());
+    }
+}
+
+/// The environment: job variables, file variables written to files under the tmp dir.
+fn prepare_env(spec: &JobSpec) -> std::io::Result<Vec<(String, String)>> {
+    std::fs::create_dir_all(&spec.tmp_dir)?;
+    let mut env = Vec::with_capacity(spec.variables.len());
+    for var in &spec.variables {
+        if var.file {
+            let path: PathBuf = spec.tmp_dir.join(&var.name);
+            std::fs::write(&path, &var.value)?;
+            env.push((var.name.clone(), path.to_string_lossy().into_owned()));
+        } else {
+            env.push((var.name.clone(), var.value.clone()));
+        }
+    }
+    Ok(env)
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
