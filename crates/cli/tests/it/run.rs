@@ -190,10 +190,17 @@ fn a_daemon_forked_by_a_job_does_not_outlive_it() {
     let marker = format!("gantry-daemon-test-{}", std::process::id());
     let repo = Repo::new(&[(
         ".gitlab-ci.yml",
-        &format!("fork:\n  script: ['sh -c \"exec -a {marker} sleep 300\" &', 'echo forked']\n"),
+        &format!(
+            "fork:\n  script: ['bash -c \"exec -a {marker} sleep 300\" &', 'sleep 0.5', 'pgrep -f {marker} && echo daemon-running']\n"
+        ),
     )]);
     let (r, code) = repo.run(&[]);
     assert_eq!(code, 0, "{r}");
+    assert!(
+        log(&r, "fork").contains("daemon-running"),
+        "the daemon never started: {}",
+        log(&r, "fork")
+    );
     let left = Command::new("pgrep")
         .args(["-f", &marker])
         .output()
@@ -246,4 +253,139 @@ fn run_job_with_needs_runs_exactly_what_it_needs() {
         .filter_map(|j| j["name"].as_str())
         .collect();
     assert_eq!(names, ["one", "two"]);
+}
+
+#[test]
+fn artifacts_and_dotenv_reach_later_jobs_by_stage_needs_and_dependencies() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "stages: [build, test]\n\
+         build:\n  stage: build\n  script: ['mkdir -p out', 'echo payload > out/a.txt', 'echo \"VERSION=1.2.3\" > build.env']\n  artifacts:\n    paths: [out/]\n    reports: {dotenv: build.env}\n\
+         other:\n  stage: build\n  script: ['mkdir -p out', 'echo other > out/b.txt']\n  artifacts: {paths: [out/b.txt]}\n\
+         by-stage:\n  stage: test\n  script: ['cat out/a.txt out/b.txt', 'echo \"v=$VERSION\"']\n\
+         by-needs:\n  stage: test\n  needs: [build]\n  script: ['test ! -e out/b.txt && echo no-b', 'cat out/a.txt']\n\
+         no-artifacts:\n  stage: test\n  dependencies: []\n  script: ['test ! -e out && echo clean', 'echo \"v=[$VERSION]\"']\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    let stage = log(&r, "by-stage");
+    assert!(
+        stage.contains("payload") && stage.contains("other") && stage.contains("v=1.2.3"),
+        "{stage}"
+    );
+    let needs = log(&r, "by-needs");
+    assert!(needs.contains("no-b") && needs.contains("payload"), "{needs}");
+    let none = log(&r, "no-artifacts");
+    assert!(none.contains("clean") && none.contains("v=[]"), "{none}");
+}
+
+#[test]
+fn cache_is_pushed_by_one_job_and_pulled_by_a_later_one() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "stages: [one, two]\n\
+         fill:\n  stage: one\n  cache: {key: deps-$CI_COMMIT_REF_SLUG, paths: [vendor/], policy: push}\n  script: ['mkdir -p vendor', 'echo cached > vendor/lib.txt']\n\
+         use:\n  stage: two\n  cache: {key: deps-$CI_COMMIT_REF_SLUG, paths: [vendor/], policy: pull}\n  script: ['cat vendor/lib.txt']\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    assert!(
+        log(&r, "use").contains("Restored cache `deps-main`"),
+        "{}",
+        log(&r, "use")
+    );
+    assert!(log(&r, "use").contains("\ncached\n"));
+}
+
+#[test]
+fn a_corrupt_cache_is_a_warning_and_the_job_goes_on() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "job:\n  cache: {key: k, paths: [x/]}\n  script: ['echo ran-anyway']\n",
+    )]);
+    let archive = repo.path().join(".gantry/cache/k/cache.zip");
+    std::fs::create_dir_all(archive.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&archive, b"PK\x03\x04 this is not a zip").expect("write");
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    let log = log(&r, "job");
+    assert!(log.contains("ran-anyway") && log.contains("WARNING"), "{log}");
+}
+
+#[test]
+fn an_artifact_path_outside_the_project_is_refused_with_a_message() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "job:\n  script: ['echo hi']\n  artifacts: {paths: ['../../etc/passwd']}\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "the job itself succeeded: {r}");
+    let log = log(&r, "job");
+    assert!(log.contains("../../etc/passwd"), "{log}");
+    let stored = repo.path().join(".gantry/artifacts");
+    let archived: Vec<_> = walk(&stored);
+    assert!(
+        archived.iter().all(|p| !p.to_string_lossy().contains("passwd")),
+        "{archived:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ctrl_c_cancels_running_jobs_runs_after_script_and_leaves_no_process() {
+    let marker = format!("gantry-cancel-test-{}", std::process::id());
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        &format!(
+            "long:\n  script: ['touch started', 'bash -c \"exec -a {marker} sleep 300\"']\n  after_script: ['echo \"after=$CI_JOB_STATUS\"']\n"
+        ),
+    )]);
+    let report = repo.path().join(".report.json");
+    let mut child = Command::new(gantry())
+        .current_dir(repo.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn gantry");
+    let started = repo.path().join(".gantry/builds/long/started");
+    for _ in 0..200 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(started.exists(), "the job never started");
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(r["pipeline"]["status"], "canceled");
+    assert_eq!(job(&r, "long")["status"], "canceled");
+    assert!(log(&r, "long").contains("after=canceled"), "{}", log(&r, "long"));
+    let left = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .expect("pgrep");
+    assert!(left.stdout.is_empty(), "processes left behind");
 }
