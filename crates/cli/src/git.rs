@@ -84,26 +84,16 @@ impl LocalRepo {
             };
             ctx.pipeline_variables.push((k.to_owned(), v.to_owned()));
         }
-        if let Some(sha) = self.git(&["rev-parse", "HEAD"]) {
-            ctx.sha = sha.trim().to_owned();
-            if let Some(before) = self.git(&["rev-parse", "--verify", "--quiet", "HEAD~1"]) {
-                ctx.before_sha = before.trim().to_owned();
+        // One `git log` gives the commit, its parent, author, time and message.
+        if let Some(out) = self.git(&["log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%B", "HEAD"]) {
+            let mut parts = out.splitn(5, '\0');
+            ctx.sha = parts.next().unwrap_or_default().trim().to_owned();
+            if let Some(parent) = parts.next().and_then(|p| p.split_whitespace().next()) {
+                ctx.before_sha = parent.to_owned();
             }
-            ctx.commit_message = self
-                .git(&["log", "-1", "--format=%B"])
-                .unwrap_or_default()
-                .trim_end()
-                .to_owned();
-            ctx.commit_author = self
-                .git(&["log", "-1", "--format=%an <%ae>"])
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            ctx.commit_timestamp = self
-                .git(&["log", "-1", "--format=%cI"])
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
+            ctx.commit_author = parts.next().unwrap_or_default().to_owned();
+            ctx.commit_timestamp = parts.next().unwrap_or_default().to_owned();
+            ctx.commit_message = parts.next().unwrap_or_default().trim_end().to_owned();
         }
         ctx.changed_files = if !args.changed.is_empty() {
             Some(args.changed.clone())

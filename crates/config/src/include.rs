@@ -43,6 +43,7 @@ pub(crate) struct Includer<'a> {
     count: usize,
     stack: Vec<String>,
     project_files: Option<Vec<String>>,
+    parsed: std::collections::HashMap<(crate::span::FileId, usize), Vec<Node>>,
 }
 
 impl<'a> Includer<'a> {
@@ -57,6 +58,7 @@ impl<'a> Includer<'a> {
             count: 0,
             stack: Vec::new(),
             project_files: None,
+            parsed: std::collections::HashMap::new(),
         }
     }
 
@@ -79,7 +81,16 @@ impl<'a> Includer<'a> {
         at: Span,
     ) -> Option<Map> {
         let file = self.files.intern(name);
-        let mut docs = load(text, file, &self.limits, &mut self.diags)?;
+        // A file included many times (with different inputs) is parsed once.
+        let cached = self.parsed.get(&(file, text.len())).cloned();
+        let mut docs = match cached {
+            Some(docs) => docs,
+            None => {
+                let docs = load(text, file, &self.limits, &mut self.diags)?;
+                self.parsed.insert((file, text.len()), docs.clone());
+                docs
+            }
+        };
         let (header, mut content) = split_header(&mut docs, Span::new(file, 1, 1));
         match header {
             Some(spec) => apply_inputs(&spec, inputs, &mut content, self.env, &mut self.diags),

@@ -113,11 +113,7 @@ impl JobTask {
         let values = job.variables.expanded();
         let strategy = GitStrategy::from_variable(values.get("GIT_STRATEGY").map(String::as_str));
         say(format!("Preparing the build directory {}", build_dir.display()));
-        let prepared = {
-            let (ws_dir, dir) = (ws.repo_root.clone(), build_dir.clone());
-            let _ = ws_dir;
-            tokio::task::block_in_place(|| ws.prepare(&dir, strategy))
-        };
+        let prepared = tokio::task::block_in_place(|| ws.prepare(&build_dir, strategy));
         if let Err(e) = prepared {
             say(format!("ERROR: preparing the build directory failed: {e:#}"));
             return JobResult::Failed {
@@ -188,10 +184,10 @@ impl JobTask {
         let outcome = gantry_executor::shell::run(&spec, log, cancel).await;
         tokio::task::block_in_place(|| {
             files::upload_artifacts(job, outcome, &build_dir, &ws.artifacts_dir(), &say);
-            if let Some(vars) = files::read_dotenv(job, outcome, &build_dir, &say) {
-                if let Ok(mut m) = shared.dotenv.lock() {
-                    m.insert(job.name.clone(), vars);
-                }
+            if let Some(vars) = files::read_dotenv(job, outcome, &build_dir, &say)
+                && let Ok(mut m) = shared.dotenv.lock()
+            {
+                m.insert(job.name.clone(), vars);
             }
             files::save_caches(
                 job,

@@ -5,6 +5,7 @@ use super::variable::{Variable, read_variables};
 use crate::span::Span;
 use crate::typing::{Checker, index, join};
 use crate::yaml::{Node, Value};
+use std::sync::Arc;
 
 /// When a job runs (`when:`), or what a matching rule decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,8 +92,8 @@ impl When {
 pub struct Condition {
     /// The expression as written.
     pub source: String,
-    /// The parsed expression.
-    pub expr: gantry_rules::Expr,
+    /// The parsed expression (shared: the same text in many jobs is parsed once).
+    pub expr: std::sync::Arc<gantry_rules::Expr>,
     /// Where it was written.
     pub span: Span,
 }
@@ -267,10 +268,31 @@ fn read_rule(ck: &mut Checker<'_>, node: &Node, path: &str, of: RulesOf) -> Opti
     Some(rule)
 }
 
+thread_local! {
+    /// Parsed expressions by source text: anchors and templates repeat the same `if:` in
+    /// hundreds of jobs, and compiling their regexes dominates otherwise.
+    static PARSED: std::cell::RefCell<std::collections::HashMap<String, Result<Arc<gantry_rules::Expr>, gantry_rules::ParseError>>> =
+        Default::default();
+}
+
+fn parse_cached(source: &str) -> Result<Arc<gantry_rules::Expr>, gantry_rules::ParseError> {
+    PARSED.with(|cache| {
+        if let Some(hit) = cache.borrow().get(source) {
+            return hit.clone();
+        }
+        let parsed = gantry_rules::parse(source).map(Arc::new);
+        let mut cache = cache.borrow_mut();
+        if cache.len() < 100_000 {
+            cache.insert(source.to_owned(), parsed.clone());
+        }
+        parsed
+    })
+}
+
 /// Reads and parses an expression (`rules:if`, `only:variables`).
 pub(crate) fn read_condition(ck: &mut Checker<'_>, node: &Node, path: &str) -> Option<Condition> {
     let source = ck.string(node, path)?;
-    match gantry_rules::parse(&source) {
+    match parse_cached(&source) {
         Ok(expr) => Some(Condition {
             source,
             expr,
