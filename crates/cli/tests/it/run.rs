@@ -389,3 +389,14 @@ fn ctrl_c_cancels_running_jobs_runs_after_script_and_leaves_no_process() {
         .expect("pgrep");
     assert!(left.stdout.is_empty(), "processes left behind");
 }
+
+#[test]
+fn binary_garbage_in_the_log_is_kept_as_text_and_the_job_succeeds() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "noise:\n  script: ['head -c 200000 /dev/urandom', 'echo', 'echo after-noi\"\"se']\n",
+    )]);
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    assert!(log(&r, "noise").contains("after-noise"));
+}
