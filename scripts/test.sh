@@ -7,7 +7,7 @@
 #   3. cargo clippy, warnings denied
 #   4. the release binary target/release/gantry
 #   5. cargo test --workspace, with GANTRY_GCL and GANTRY_BIN exported for the integration tests
-#   6. the conformance cases in ../shared/conformance against the release binary
+#   6. the conformance cases in ../shared/conformance against the release binary (lint, then run)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,11 +38,10 @@ export GANTRY_BIN="$root/target/release/gantry"
 step "5/6 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN)"
 cargo test --workspace
 
-step "6/6 conformance: python3 ../shared/conformance/run_cases.py plan"
+step "6/6 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
 if [ -f "$shared/conformance/run_cases.py" ]; then
     python3 "$shared/conformance/run_cases.py" plan "$GANTRY_BIN" "$shared/conformance/cases"
-    # RUN MODE: when `gantry run` lands, add the run mode here:
-    # python3 "$shared/conformance/run_cases.py" run "$GANTRY_BIN" "$shared/conformance/cases"
+    python3 "$shared/conformance/run_cases.py" run "$GANTRY_BIN" "$shared/conformance/cases"
 elif [ "${CI:-}" = "true" ]; then
     echo "test.sh: $shared/conformance/run_cases.py is missing; CI must have shared/ beside the repository" >&2
     exit 1

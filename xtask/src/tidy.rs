@@ -12,7 +12,7 @@ mod workspace;
 pub use banned::{check_banned_macros, check_banned_test_attributes};
 pub use dependencies::{FORBIDDEN_DEPENDENCIES, check_dependency_edges};
 pub use failure::Failure;
-pub use file_size::{ALLOWED_LARGE_FILES, MAX_LINES, check_file_sizes};
+pub use file_size::{ALLOWED_LARGE_FILES, MAX_LINES, check_file_sizes, check_file_sizes_with};
 pub use module_docs::check_module_docs;
 pub use purity::check_pure_sources;
 pub use workspace::{PURE_CRATES, SourceFile, Workspace};
