@@ -400,3 +400,26 @@ fn binary_garbage_in_the_log_is_kept_as_text_and_the_job_succeeds() {
     assert_eq!(code, 0, "{r}");
     assert!(log(&r, "noise").contains("after-noise"));
 }
+
+#[test]
+fn a_delayed_job_starts_after_its_delay_and_needs_empty_starts_at_once() {
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        "stages: [one, two]\n\
+         slow: {stage: one, script: ['sleep 1']}\n\
+         eager: {stage: two, needs: [], script: [echo]}\n\
+         later: {stage: two, when: delayed, start_in: 1 second, script: [echo]}\n",
+    )]);
+    let (r, code) = repo.run(&["--concurrency", "3"]);
+    assert_eq!(code, 0, "{r}");
+    let slow_end = job(&r, "slow")["finished_s"].as_f64().expect("slow finished");
+    assert!(
+        job(&r, "eager")["started_s"].as_f64().expect("eager") < slow_end,
+        "needs: [] waited for the stage: {r}"
+    );
+    let later = job(&r, "later")["started_s"].as_f64().expect("later started");
+    assert!(
+        later >= slow_end + 0.9,
+        "the delayed job did not wait its second: {r}"
+    );
+}
