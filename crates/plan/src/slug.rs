@@ -57,6 +57,11 @@ pub fn environment_slug(name: &str) -> String {
     }
 }
 
+/// Lowercased, with every character outside `a-z0-9` replaced by `-`.
+fn dashed(text: &str) -> String {
+    text.to_lowercase().chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect()
+}
+
 /// The last six base-36 digits of the SHA-256 of `name`, read as one big number.
 fn suffix(name: &str) -> String {
     const MODULUS: u64 = 36u64.pow(6);
