@@ -6,18 +6,7 @@ use sha2::{Digest, Sha256};
 /// The ref/job/project slug: lowercased, every character outside `a-z0-9` replaced by `-`
 /// (runs are not squeezed), cut to 63 bytes, then leading and trailing `-` removed.
 pub fn slugify(text: &str) -> String {
-    let replaced: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let cut: String = replaced.chars().take(63).collect();
+    let cut: String = dashed(text).chars().take(63).collect();
     cut.trim_matches('-').to_owned()
 }
 
@@ -25,17 +14,7 @@ pub fn slugify(text: &str) -> String {
 /// when the name had to change, it is cut to 17 characters and given a 6-character
 /// suffix derived from the SHA-256 of the name, so different names stay different.
 pub fn environment_slug(name: &str) -> String {
-    let mut slug: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let mut slug = dashed(name);
     if !slug.starts_with(|c: char| c.is_ascii_lowercase()) {
         slug = format!("env-{slug}");
     }
@@ -59,7 +38,16 @@ pub fn environment_slug(name: &str) -> String {
 
 /// Lowercased, with every character outside `a-z0-9` replaced by `-`.
 fn dashed(text: &str) -> String {
-    text.to_lowercase().chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect()
+    text.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// The last six base-36 digits of the SHA-256 of `name`, read as one big number.
