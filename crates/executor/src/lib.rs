@@ -6,4 +6,5 @@ pub mod cache;
 pub mod dotenv;
 pub mod job;
 pub mod paths;
+pub mod section;
 pub mod shell;

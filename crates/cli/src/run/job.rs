@@ -112,8 +112,13 @@ impl JobTask {
         let build_dir = ws.build_dir(&slug);
         let values = job.variables.expanded();
         let strategy = GitStrategy::from_variable(values.get("GIT_STRATEGY").map(String::as_str));
+        say(gantry_executor::section::start(
+            "get_sources",
+            "Getting source from Git repository",
+        ));
         say(format!("Preparing the build directory {}", build_dir.display()));
         let prepared = tokio::task::block_in_place(|| ws.prepare(&build_dir, strategy));
+        say(gantry_executor::section::end("get_sources"));
         if let Err(e) = prepared {
             say(format!("ERROR: preparing the build directory failed: {e:#}"));
             return JobResult::Failed {

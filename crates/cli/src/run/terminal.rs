@@ -33,6 +33,11 @@ impl Terminal {
     }
 
     pub(crate) fn line(&self, job: usize, name: &str, text: &str) {
+        // Section markers are for GitLab's log viewer; a terminal shows only their header.
+        let text = gantry_executor::section::visible(text);
+        if text.trim_start_matches("\u{1b}[0K").is_empty() {
+            return;
+        }
         let text = if self.colour {
             text.to_owned()
         } else {

@@ -109,6 +109,13 @@ fn stages_run_in_order_and_a_failure_runs_only_on_failure_and_always_jobs() {
     assert_eq!(job(&r, "deploy")["status"], "skipped");
     assert!(log(&r, "notify").contains("notified"));
     assert!(log(&r, "cleanup").contains("cleaned"));
+    let test_log = log(&r, "test");
+    for marker in [":get_sources\r", ":step_script\r"] {
+        assert!(
+            test_log.contains("section_start:") && test_log.contains(marker),
+            "no {marker:?} section: {test_log}"
+        );
+    }
 }
 
 #[test]

@@ -47,17 +47,7 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
                 kind: FailureKind::System,
             }
         }
-        Ok(()) => match execute(
-            shell,
-            &main,
-            &spec.build_dir,
-            &env,
-            spec.timeout,
-            cancel,
-            &mut sink,
-        )
-        .await
-        {
+        Ok(()) => match step_script(shell, &main, spec, &env, cancel, &mut sink).await {
             Ended::Exited(0) => JobOutcome::Success,
             Ended::Exited(code) => {
                 sink.line(&format!("ERROR: Job failed: exit code {code}"));
@@ -92,7 +82,7 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
         },
     };
     if !spec.after_script.is_empty() {
-        sink.line("Running after_script");
+        sink.line(&crate::section::start("after_script", "Running after_script"));
         let after = spec.tmp_dir.join("after_script.sh");
         let mut env = env;
         env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
@@ -115,8 +105,27 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
                 Ended::Canceled | Ended::SpawnFailed(_) => sink.line("WARNING: after_script did not run"),
             }
         }
+        sink.line(&crate::section::end("after_script"));
     }
     outcome
+}
+
+/// `before_script` + `script`, inside the runner's `step_script` section.
+async fn step_script(
+    shell: &str,
+    program: &Path,
+    spec: &JobSpec,
+    env: &[(String, String)],
+    cancel: &CancellationToken,
+    sink: &mut LogSink,
+) -> Ended {
+    sink.line(&crate::section::start(
+        "step_script",
+        "Executing \"step_script\" stage of the job script",
+    ));
+    let ended = execute(shell, program, &spec.build_dir, env, spec.timeout, cancel, sink).await;
+    sink.line(&crate::section::end("step_script"));
+    ended
 }
 
 enum Ended {
