@@ -17,8 +17,8 @@ corpus="${GANTRY_CORPUS:-$root/../shared/corpus}/gitlab"
 gantry="${1:-$root/target/release/gantry}"
 gcl="$root/.cache/peers/bin/gitlab-ci-local"
 out="$root/bench/out"
-gantry_runs="${GANTRY_RUNS:-10}"
-gcl_runs="${GCL_RUNS:-3}"
+gantry_runs="${BENCH_GANTRY_RUNS:-10}"
+gcl_runs="${BENCH_GCL_RUNS:-3}"
 
 [ -d "$corpus" ] || { echo "bench/lint.sh: no corpus at $corpus" >&2; exit 1; }
 [ -x "$gcl" ] && command -v hyperfine >/dev/null || bash scripts/install-peers.sh

@@ -10,7 +10,7 @@ use crate::predefined::pipeline_variables;
 use crate::slug::slugify;
 use crate::variables::VarSet;
 use gantry_config::model::{AllowFailure, Config, Job, Rule, When};
-use gantry_config::vars::{ExpandOptions, expand};
+use gantry_config::vars::{ExpandOptions, expand, references};
 use gantry_config::{Diagnostic, FileSource, Files, IncludeEnv, Resolved, resolve};
 use indexmap::IndexMap;
 
@@ -84,6 +84,7 @@ pub fn compile(root: &str, source: &dyn FileSource, ctx: &Context, repo: &dyn Re
         diags: Vec::new(),
         predefined,
         pipeline,
+        with_globals: None,
     };
     let plan = planner.plan(config);
     let mut diagnostics = resolved.diagnostics.clone();
@@ -102,6 +103,8 @@ struct Planner<'a> {
     diags: Vec<Diagnostic>,
     predefined: VarSet,
     pipeline: VarSet,
+    /// Predefined and global variables, for jobs that inherit all globals.
+    with_globals: Option<VarSet>,
 }
 
 impl Planner<'_> {
@@ -255,23 +258,40 @@ impl Planner<'_> {
         globals: &VarSet,
         inst: crate::matrix::Instance,
     ) -> Result<PlannedJob, Excluded> {
-        let mut vars = self.predefined.clone();
-        vars.set("CI_JOB_NAME", &inst.name, false);
-        vars.set("CI_JOB_NAME_SLUG", &slugify(&inst.name), false);
-        vars.set("CI_JOB_STAGE", &job.stage, false);
-        if let Some((i, n)) = inst.node {
-            vars.set("CI_NODE_INDEX", &i.to_string(), false);
-            vars.set("CI_NODE_TOTAL", &n.to_string(), false);
-        } else {
-            vars.set("CI_NODE_TOTAL", "1", false);
+        let mut job_predefined = vec![
+            ("CI_JOB_NAME", inst.name.clone()),
+            ("CI_JOB_NAME_SLUG", slugify(&inst.name)),
+            ("CI_JOB_STAGE", job.stage.clone()),
+        ];
+        match inst.node {
+            Some((i, n)) => {
+                job_predefined.push(("CI_NODE_INDEX", i.to_string()));
+                job_predefined.push(("CI_NODE_TOTAL", n.to_string()));
+            }
+            None => job_predefined.push(("CI_NODE_TOTAL", "1".into())),
         }
-        for (name, var) in globals.iter() {
-            let inherited = job
-                .inherit_variables
-                .as_ref()
-                .is_none_or(|list| list.iter().any(|n| n == name));
-            if inherited {
-                vars.set(name, &var.value, var.raw);
+        // Predefined, then global variables: built once per pipeline and cloned per job,
+        // unless `inherit:variables` picks some. Job-level predefined values stay below globals.
+        let mut vars = match &job.inherit_variables {
+            None => self
+                .with_globals
+                .get_or_insert_with(|| {
+                    let mut base = self.predefined.clone();
+                    base.extend(globals);
+                    base
+                })
+                .clone(),
+            Some(list) => {
+                let mut base = self.predefined.clone();
+                for (name, var) in globals.iter().filter(|(n, _)| list.iter().any(|l| l == n)) {
+                    base.set(name, &var.value, var.raw);
+                }
+                base
+            }
+        };
+        for (name, value) in &job_predefined {
+            if globals.raw(name).is_none() {
+                vars.set(name, value, false);
             }
         }
         for v in &job.variables {
@@ -282,7 +302,7 @@ impl Planner<'_> {
         }
         let mut scope_vars = vars.clone();
         scope_vars.extend(&self.pipeline);
-        let values = scope_vars.expanded();
+        let values = scope_vars.expanded_only(condition_variables(job).iter().map(String::as_str));
         let scope = Scope::new(self.ctx, self.repo, &values);
         let excluded = |reason: String| Excluded {
             name: inst.name.clone(),
@@ -385,7 +405,8 @@ impl Planner<'_> {
             }
         }
         vars.extend(&self.pipeline);
-        let values = vars.expanded();
+        let group_refs: Vec<&str> = job.resource_group.as_deref().map(references).unwrap_or_default();
+        let values = vars.expanded_only(group_refs);
         let resource_group = job.resource_group.as_ref().map(|g| {
             expand(
                 g,
@@ -420,4 +441,34 @@ impl Planner<'_> {
             config: planned_job,
         })
     }
+}
+
+/// Every variable a job's `rules`, `only` and `except` can look at.
+fn condition_variables(job: &Job) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let add_text =
+        |text: &str, names: &mut Vec<String>| names.extend(references(text).into_iter().map(str::to_owned));
+    for rule in job.rules.iter().flatten() {
+        if let Some(c) = &rule.condition {
+            names.extend(c.expr.variable_names().into_iter().map(str::to_owned));
+        }
+        if let Some(ch) = &rule.changes {
+            ch.paths
+                .iter()
+                .chain(&ch.compare_to)
+                .for_each(|p| add_text(p, &mut names));
+        }
+        if let Some(ex) = &rule.exists {
+            ex.paths.iter().for_each(|p| add_text(p, &mut names));
+        }
+    }
+    for oe in job.only.iter().chain(&job.except) {
+        for c in &oe.variables {
+            names.extend(c.expr.variable_names().into_iter().map(str::to_owned));
+        }
+        oe.changes.iter().flatten().for_each(|p| add_text(p, &mut names));
+    }
+    names.sort();
+    names.dedup();
+    names
 }

@@ -4,7 +4,7 @@ use crate::model::PlannedEnvironment;
 use crate::slug::environment_slug;
 use crate::variables::VarSet;
 use gantry_config::model::Environment;
-use gantry_config::vars::{ExpandOptions, expand};
+use gantry_config::vars::{ExpandOptions, expand, references};
 
 /// Expands an environment's name and URL with the job's variables.
 pub(crate) fn plan_environment(
@@ -14,7 +14,11 @@ pub(crate) fn plan_environment(
 ) -> PlannedEnvironment {
     let mut vars = job_vars.clone();
     vars.extend(pipeline);
-    let values = vars.expanded();
+    let mut wanted = references(&env.name);
+    if let Some(url) = &env.url {
+        wanted.extend(references(url));
+    }
+    let values = vars.expanded_only(wanted);
     let lookup = |n: &str| values.get(n).map(String::as_str);
     let name = expand(&env.name, &lookup, ExpandOptions::default());
     let slug = environment_slug(&name);

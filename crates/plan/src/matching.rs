@@ -14,6 +14,24 @@ use indexmap::IndexMap;
 /// Compiles a GitLab path pattern. With FNM_PATHNAME only `**/` crosses directories; a `**`
 /// anywhere else is a plain `*` (so `docs/**` matches `docs/a.md`, not `docs/x/a.md`).
 pub(crate) fn glob(pattern: &str) -> Option<GlobMatcher> {
+    thread_local! {
+        /// Compiled patterns: templates repeat the same `changes:` lists in hundreds of jobs.
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<GlobMatcher>>> = Default::default();
+    }
+    if let Some(hit) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
+        return hit;
+    }
+    let compiled = compile_glob(pattern);
+    COMPILED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < 100_000 {
+            c.insert(pattern.to_owned(), compiled.clone());
+        }
+    });
+    compiled
+}
+
+fn compile_glob(pattern: &str) -> Option<GlobMatcher> {
     let mut fixed = String::with_capacity(pattern.len());
     let mut rest = pattern;
     while let Some(at) = rest.find("**") {
@@ -126,6 +144,9 @@ impl<'a> Scope<'a> {
     }
 
     fn any_match(&self, patterns: &[String], files: &[String]) -> bool {
+        if files.is_empty() {
+            return false;
+        }
         patterns.iter().any(|p| {
             let p = self.expand(p);
             glob(p.trim_start_matches("./")).is_some_and(|g| files.iter().any(|f| g.is_match(f)))

@@ -89,6 +89,42 @@ impl VarSet {
             .collect()
     }
 
+    /// Like [`VarSet::expanded`], for the named variables only (and what they refer to):
+    /// planning needs a handful of values per job, not the whole environment.
+    pub fn expanded_only<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> IndexMap<String, String> {
+        let names: Vec<&str> = names.into_iter().filter(|n| self.vars.contains_key(*n)).collect();
+        let mut done: IndexMap<String, String> = IndexMap::new();
+        for name in &names {
+            self.expand_one(name, &mut done, &mut Vec::new());
+        }
+        // The runner's pass reads what the server's pass left as references (raw variables).
+        let referenced: Vec<String> = done
+            .values()
+            .flat_map(|v| references(v))
+            .map(str::to_owned)
+            .collect();
+        for name in &referenced {
+            self.expand_one(name, &mut done, &mut Vec::new());
+        }
+        let lookup = |n: &str| done.get(n).map(String::as_str);
+        let runner = ExpandOptions {
+            keep_unknown: false,
+            dollar_escape: true,
+        };
+        names
+            .iter()
+            .map(|k| {
+                let v = &self.vars[*k];
+                let value = if v.raw {
+                    v.value.clone()
+                } else {
+                    expand(&done[*k], &lookup, runner)
+                };
+                ((*k).to_owned(), value)
+            })
+            .collect()
+    }
+
     /// Server-side expansion: recursive, keeping unknown references, `$$` and references
     /// to raw variables for the runner.
     fn server_expanded(&self) -> IndexMap<String, String> {
@@ -109,7 +145,7 @@ impl VarSet {
             return Some(v.clone());
         }
         let var = self.vars.get(name)?;
-        if var.raw {
+        if var.raw || !var.value.contains('$') {
             done.insert(name.to_owned(), var.value.clone());
             return Some(var.value.clone());
         }
@@ -194,6 +230,19 @@ mod tests {
         assert_eq!(e["C"], "a-b-c-$B-");
         assert_eq!(e["RAW"], "$A $$");
         assert_eq!(e["D"], "$A $$");
+    }
+
+    #[test]
+    fn expanding_only_some_names_gives_the_same_values_as_expanding_all() {
+        let mut v = VarSet::new();
+        v.set("A", "a", false);
+        v.set("RAW", "$A $$", true);
+        v.set("B", "$A-$RAW-$$x-${MISSING}", false);
+        v.set("C", "unrelated", false);
+        let all = v.expanded();
+        let some = v.expanded_only(["B", "NOT_DEFINED"]);
+        assert_eq!(some.len(), 1);
+        assert_eq!(some["B"], all["B"]);
     }
 
     #[test]
