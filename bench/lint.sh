@@ -82,6 +82,6 @@ json.dump({"results": results}, open(os.path.join(out, "lint.json"), "w"), inden
 by = {r["command"]: r for r in results}
 g, c = by["gantry lint"], by["gitlab-ci-local --list"]
 for r in (g, c):
-    print(f"{r['command']:24} mean {r['mean'] * 1000:10.1f} ms  ± {r['stddev'] * 1000:8.1f} ms  (min {r['min'] * 1000:.1f}, max {r['max'] * 1000:.1f}, {len(r['times'])} runs)")
+    print(f"{r['command']:24} mean {r['mean'] * 1000:10.1f} ms  ± {(r['stddev'] or 0) * 1000:8.1f} ms  (min {r['min'] * 1000:.1f}, max {r['max'] * 1000:.1f}, {len(r['times'])} runs)")
 print(f"ratio: gitlab-ci-local takes {c['mean'] / g['mean']:.1f}x as long as gantry lint")
 PY
