@@ -82,38 +82,24 @@ impl Workspace {
         match strategy {
             GitStrategy::None => std::fs::create_dir_all(dir).map_err(Into::into),
             GitStrategy::Clone if self.dirty => self.copy_work_tree(dir),
-            GitStrategy::Clone => {
-                git(
-                    &self.repo_root,
-                    &[
-                        "clone",
-                        "--quiet",
-                        "--shared",
-                        "--no-checkout",
-                        ".",
-                        &dir.to_string_lossy(),
-                    ],
-                )?;
-                git(dir, &["checkout", "--quiet", "--detach", &self.sha])?;
-                Ok(())
-            }
+            GitStrategy::Clone => self.clone_at_commit(dir),
         }
+    }
+
+    /// A clone sharing the repository's objects, checked out at the pipeline's commit.
+    fn clone_at_commit(&self, dir: &Path) -> anyhow::Result<()> {
+        let target = dir.to_string_lossy();
+        git(
+            &self.repo_root,
+            &["clone", "--quiet", "--shared", "--no-checkout", ".", &target],
+        )?;
+        git(dir, &["checkout", "--quiet", "--detach", &self.sha])?;
+        Ok(())
     }
 
     /// `--dirty`: the work tree as it is (tracked and untracked, not ignored files).
     fn copy_work_tree(&self, dir: &Path) -> anyhow::Result<()> {
-        git(
-            &self.repo_root,
-            &[
-                "clone",
-                "--quiet",
-                "--shared",
-                "--no-checkout",
-                ".",
-                &dir.to_string_lossy(),
-            ],
-        )?;
-        git(dir, &["checkout", "--quiet", "--detach", &self.sha])?;
+        self.clone_at_commit(dir)?;
         let listed = git(
             &self.repo_root,
             &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
