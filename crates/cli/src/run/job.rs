@@ -51,8 +51,8 @@ pub(crate) struct JobTask {
     pub(crate) id: JobId,
     pub(crate) job: PlannedJob,
     pub(crate) attempt: u32,
-    /// Every job of the run, to find the ones whose artifacts this job downloads.
-    pub(crate) all: Vec<PlannedJob>,
+    /// The jobs whose artifacts this job downloads (see [`artifact_sources`]).
+    pub(crate) sources: Vec<String>,
 }
 
 impl JobTask {
@@ -126,9 +126,9 @@ impl JobTask {
                 reason: FailureReason::RunnerSystemFailure,
             };
         }
-        let sources = artifact_sources(job, &self.all);
+        let sources = &self.sources;
         let mut dotenv = Vec::new();
-        for source in &sources {
+        for source in sources {
             let zip = ws.artifacts_dir().join(format!("{}.zip", slugify(source)));
             if zip.exists() {
                 say(format!("Downloading artifacts from {source}"));
@@ -221,7 +221,7 @@ impl JobTask {
 
 /// The jobs whose artifacts this job downloads: `dependencies`, else `needs` with
 /// `artifacts: true`, else every job of an earlier stage.
-fn artifact_sources(job: &PlannedJob, all: &[PlannedJob]) -> Vec<String> {
+pub(crate) fn artifact_sources(job: &PlannedJob, all: &[&PlannedJob]) -> Vec<String> {
     if let Some(deps) = &job.dependencies {
         return deps.clone();
     }

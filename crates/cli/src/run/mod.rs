@@ -114,7 +114,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
                         id,
                         job: jobs[id.0].clone(),
                         attempt,
-                        all: jobs.iter().map(|j| (*j).clone()).collect(),
+                        sources: job::artifact_sources(jobs[id.0], &jobs),
                     };
                     tokio::spawn(task.run(shared.clone(), tx.clone(), semaphore.clone(), token));
                 }
