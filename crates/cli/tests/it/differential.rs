@@ -15,10 +15,11 @@
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::peer::{git, gitlab_spelling, run, tail};
 
 /// How long one gantry or gitlab-ci-local invocation may take.
 const INVOCATION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,26 +57,6 @@ const GCL_NAMING: &[(&str, &str, &str)] = &[
         "parallel jobs are named sequentially from `job_name 1/N` to `job_name N/N`",
     ),
 ];
-
-/// A gitlab-ci-local job name in GitLab's spelling (see [`GCL_NAMING`]).
-fn gitlab_spelling(name: &str) -> String {
-    let Some(open) = name.rfind(": [") else {
-        return name.to_string();
-    };
-    let Some(inner) = name[open + 3..].strip_suffix(']') else {
-        return name.to_string();
-    };
-    let base = &name[..open];
-    let is_index = inner.split_once('/').is_some_and(|(i, n)| {
-        !i.is_empty() && !n.is_empty() && i.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
-    });
-    if is_index {
-        format!("{base} {inner}")
-    } else {
-        let values: Vec<&str> = inner.split(',').map(str::trim).collect();
-        format!("{base}: [{}]", values.join(", "))
-    }
-}
 
 /// Which tool has a job the other lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -415,8 +396,8 @@ fn gcl_jobs(gcl: &Path, repo: &Path, context: &Context, home: &Path) -> Result<B
     for (key, value) in &context.variables {
         command.arg("--variable").arg(format!("{key}={value}"));
     }
-    let output = run(command)?;
-    if !output.success {
+    let output = run(command, INVOCATION_TIMEOUT)?;
+    if !output.success() {
         return Err(format!("gitlab-ci-local failed: {}", tail(&output.stderr)));
     }
     // Warnings come first on stdout; the JSON array starts on its own line.
@@ -444,7 +425,7 @@ fn gantry_jobs(gantry: &Path, repo: &Path, context: &Context) -> Result<BTreeSet
         .current_dir(repo)
         .args(["lint", "--json"])
         .args(context_flags(context));
-    let output = run(command)?;
+    let output = run(command, INVOCATION_TIMEOUT)?;
     let lint: Value = serde_json::from_str(&output.stdout).map_err(|e| {
         format!(
             "gantry lint --json printed no JSON ({e}): {}",
@@ -516,31 +497,6 @@ fn make_repo(subject: &Subject, repo: &Path) -> Result<(), String> {
         git(repo, &["tag", &context.git_ref])?;
     }
     Ok(())
-}
-
-fn git(repo: &Path, args: &[&str]) -> Result<(), String> {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -622,67 +578,6 @@ fn context_of(context: &Value) -> Context {
         head_commit_changes: pairs("head_commit_changes"),
         empty_pipeline_commit: false,
     }
-}
-
-struct Output {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs a command with no stdin, killing it after [`INVOCATION_TIMEOUT`].
-fn run(mut command: Command) -> Result<Output, String> {
-    let shown = format!("{command:?}");
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {shown}: {e}"))?;
-    // Readers on their own threads, so a full pipe cannot stall the child.
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + INVOCATION_TIMEOUT;
-    let status = loop {
-        match child
-            .try_wait()
-            .map_err(|e| format!("cannot wait for {shown}: {e}"))?
-        {
-            Some(status) => break status,
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{shown} took longer than {}s",
-                    INVOCATION_TIMEOUT.as_secs()
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    Ok(Output {
-        success: status.success(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("at "))
-        .collect();
-    lines[lines.len().saturating_sub(4)..].join(" | ")
 }
 
 fn workspace_root() -> PathBuf {
