@@ -1,10 +1,15 @@
 //! Where jobs run: one build directory per job holding the repository at the pipeline's
-//! commit (a `git clone --shared`, as GitLab clones; `--dirty` copies the work tree
-//! instead), under the data directory (`.gantry/` by default).
+//! commit, under the data directory (`.gantry/` by default).
+//!
+//! The repository is checked out once per pipeline (a `git clone --shared`, as GitLab clones;
+//! `--dirty` then copies the work tree over it) into `source/`, and each job attempt gets its
+//! own full copy of that tree, `.git` included: a job may change any file without another job
+//! seeing it, and copying is several times cheaper than a clone and checkout per job.
 
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 pub(crate) struct Workspace {
     pub(crate) repo_root: PathBuf,
@@ -12,6 +17,8 @@ pub(crate) struct Workspace {
     pub(crate) sha: String,
     pub(crate) dirty: bool,
     pub(crate) pipeline_id: u64,
+    /// The checkout every build directory is copied from, made by the first job that needs it.
+    source: OnceLock<Result<PathBuf, String>>,
 }
 
 /// `GIT_STRATEGY`.
@@ -43,7 +50,7 @@ impl Workspace {
             .unwrap_or(0);
         let pipeline_id = last + 1;
         std::fs::write(&counter, pipeline_id.to_string()).context("writing the pipeline counter")?;
-        for old in ["builds", "tmp"] {
+        for old in ["builds", "tmp", "source"] {
             let _ = std::fs::remove_dir_all(data_dir.join(old));
         }
         Ok(Workspace {
@@ -52,6 +59,7 @@ impl Workspace {
             sha: sha.to_owned(),
             dirty,
             pipeline_id,
+            source: OnceLock::new(),
         })
     }
 
@@ -81,9 +89,26 @@ impl Workspace {
         }
         match strategy {
             GitStrategy::None => std::fs::create_dir_all(dir).map_err(Into::into),
-            GitStrategy::Clone if self.dirty => self.copy_work_tree(dir),
-            GitStrategy::Clone => self.clone_at_commit(dir),
+            GitStrategy::Clone => {
+                let source = self
+                    .source
+                    .get_or_init(|| self.checkout_source().map_err(|e| format!("{e:#}")))
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                copy_tree(source, dir).with_context(|| format!("copying the sources to {}", dir.display()))
+            }
         }
+    }
+
+    /// The pipeline's checkout, `source/` in the data directory.
+    fn checkout_source(&self) -> anyhow::Result<PathBuf> {
+        let dir = self.data_dir.join("source");
+        self.clone_at_commit(&dir)?;
+        Self::slim_git_dir(&dir)?;
+        if self.dirty {
+            self.copy_work_tree(&dir)?;
+        }
+        Ok(dir)
     }
 
     /// A clone sharing the repository's objects, checked out at the pipeline's commit.
@@ -91,15 +116,46 @@ impl Workspace {
         let target = dir.to_string_lossy();
         git(
             &self.repo_root,
-            &["clone", "--quiet", "--shared", "--no-checkout", ".", &target],
+            // `--template=`: no sample hooks, which every job would copy for nothing.
+            &[
+                "clone",
+                "--quiet",
+                "--shared",
+                "--no-checkout",
+                "--template=",
+                ".",
+                &target,
+            ],
         )?;
         git(dir, &["checkout", "--quiet", "--detach", &self.sha])?;
         Ok(())
     }
 
-    /// `--dirty`: the work tree as it is (tracked and untracked, not ignored files).
+    /// Leaves out of a checkout's `.git` what jobs never need and every job would copy: the
+    /// reflogs of refs (HEAD's stays: `git status` reads it), `origin/HEAD` (a runner's fetch
+    /// does not make one either), and the directories that only held loose refs (packed into
+    /// `packed-refs`). Creating inodes is most of what a job's setup costs.
+    fn slim_git_dir(dir: &Path) -> anyhow::Result<()> {
+        git(dir, &["symbolic-ref", "--delete", "refs/remotes/origin/HEAD"]).ok();
+        git(dir, &["pack-refs", "--all", "--prune"])?;
+        let git_dir = dir.join(".git");
+        std::fs::remove_dir_all(git_dir.join("logs/refs")).or_else(ignore_missing)?;
+        for sub in [
+            "refs/remotes/origin",
+            "refs/remotes",
+            "refs/heads",
+            "refs/tags",
+            "objects/pack",
+        ] {
+            // Only when empty: `remove_dir` refuses a directory that still holds a ref.
+            let _ = std::fs::remove_dir(git_dir.join(sub));
+        }
+        Ok(())
+    }
+
+    /// `--dirty`: the work tree as it is (tracked and untracked, not ignored files) over a
+    /// checkout.
     fn copy_work_tree(&self, dir: &Path) -> anyhow::Result<()> {
-        self.clone_at_commit(dir)?;
         let listed = git(
             &self.repo_root,
             &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -126,6 +182,33 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+fn ignore_missing(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// Copies the directory tree `from` to `to` (which must not exist): directories, regular
+/// files with their permissions, and symbolic links as links.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(&source, &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Files git does not track in a build directory (`artifacts:untracked`, `cache:untracked`).

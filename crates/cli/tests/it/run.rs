@@ -430,3 +430,40 @@ fn a_delayed_job_starts_after_its_delay_and_needs_empty_starts_at_once() {
         "the delayed job did not wait its second: {r}"
     );
 }
+
+#[test]
+fn every_job_gets_its_own_checkout_of_the_pipeline_commit_or_of_the_work_tree_with_dirty() {
+    let repo = Repo::new(&[
+        (
+            ".gitlab-ci.yml",
+            "stages: [one, two]\n\
+             writer:\n  stage: one\n  script: ['echo changed >> tracked.txt', 'echo junk > new.txt', 'cat tracked.txt']\n\
+             reader:\n  stage: two\n  script: ['cat tracked.txt', 'test ! -e new.txt && echo no-new', 'test \"$(git rev-parse HEAD)\" = \"$CI_COMMIT_SHA\" && echo at-commit', 'git status --porcelain | wc -l | sed \"s/^/dirty=/\"']\n",
+        ),
+        ("tracked.txt", "original\n"),
+    ]);
+    // An uncommitted change stays out of the jobs without --dirty.
+    std::fs::write(repo.path().join("tracked.txt"), "uncommitted\n").expect("write");
+    let (r, code) = repo.run(&[]);
+    assert_eq!(code, 0, "{r}");
+    assert!(log(&r, "writer").contains("changed"), "{r}");
+    let reader = log(&r, "reader");
+    assert!(
+        reader.contains("original") && !reader.contains("changed") && !reader.contains("uncommitted"),
+        "{reader}"
+    );
+    assert!(
+        reader.contains("no-new") && reader.contains("at-commit"),
+        "{reader}"
+    );
+    assert!(reader.contains("dirty=0"), "{reader}");
+
+    // --dirty takes the work tree as it is, for every job.
+    let (r, code) = repo.run(&["--dirty"]);
+    assert_eq!(code, 0, "{r}");
+    let reader = log(&r, "reader");
+    assert!(
+        reader.contains("uncommitted") && !reader.contains("changed"),
+        "{reader}"
+    );
+}
