@@ -1,18 +1,16 @@
 //! `gantry run`: compile the pipeline, then drive the engine with the shell executor:
 //! the engine says which jobs may run, job tasks run them and report back.
 
-mod files;
-mod job;
 mod report;
 mod select;
 mod terminal;
-mod workspace;
 
 use crate::cli::RunArgs;
 use anyhow::Context as _;
 use gantry_engine::{Effect, Event, JobId, JobResult, Pipeline, Status};
 use gantry_plan::PlannedJob;
-use job::{JobTask, Shared};
+use gantry_runner::job::{self, JobEvent, JobTask, Shared};
+use gantry_runner::workspace::Workspace;
 use report::{JobReport, PipelineReport, Report};
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -21,7 +19,6 @@ use std::time::Instant;
 use terminal::Terminal;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
-use workspace::Workspace;
 
 /// Messages from job tasks, timers and the signal handler to the loop.
 pub(crate) enum Msg {
@@ -30,6 +27,16 @@ pub(crate) enum Msg {
     Finished(JobId, JobResult),
     Timer(JobId),
     Interrupt,
+}
+
+impl From<JobEvent> for Msg {
+    fn from(event: JobEvent) -> Self {
+        match event {
+            JobEvent::Started(id) => Msg::Started(id),
+            JobEvent::Log(id, line) => Msg::Log(id, line),
+            JobEvent::Finished(id, result) => Msg::Finished(id, result),
+        }
+    }
 }
 
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -69,7 +76,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let selection = select::select(plan, &args.jobs, args.stage.as_deref(), args.needs)?;
     let jobs: Vec<&PlannedJob> = selection.jobs.clone();
-    let mut engine = Pipeline::new(select::engine_defs(&jobs));
+    let mut engine = Pipeline::new(gantry_runner::defs::engine_defs(&jobs));
     let data_dir = args
         .data_dir
         .clone()
@@ -80,11 +87,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let concurrency = args
         .concurrency
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
-    let shared = Arc::new(Shared::new(
-        workspace,
-        project.ctx.pipeline_variables.clone(),
-        plan.stages.clone(),
-    ));
+    let shared = Arc::new(Shared::new(workspace, project.ctx.pipeline_variables.clone()));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tokens: HashMap<JobId, CancellationToken> = HashMap::new();
@@ -115,6 +118,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
                         job: jobs[id.0].clone(),
                         attempt,
                         sources: job::artifact_sources(jobs[id.0], &jobs),
+                        job_id: None,
                     };
                     tokio::spawn(task.run(shared.clone(), tx.clone(), semaphore.clone(), token));
                 }

@@ -1,7 +1,7 @@
 //! The file side of a job, around the executor: artifacts of earlier jobs in, caches in,
 //! then artifacts, `reports:dotenv` and caches out, each as the job's keywords say.
 
-use super::workspace::untracked;
+use crate::workspace::untracked;
 use gantry_config::model::{ArtifactsWhen, CacheKey, CachePolicy, CacheWhen};
 use gantry_config::vars::{ExpandOptions, expand};
 use gantry_executor::job::JobOutcome;
@@ -12,9 +12,8 @@ use indexmap::IndexMap;
 use std::path::Path;
 
 /// Extracts an artifacts archive into a build directory.
-pub(crate) fn extract(zip: &Path, build_dir: &Path) -> anyhow::Result<()> {
-    artifacts::extract_zip(zip, build_dir)?;
-    Ok(())
+pub(crate) fn extract(zip: &Path, build_dir: &Path) -> Result<(), artifacts::ExtractArchiveError> {
+    artifacts::extract_zip(zip, build_dir).map(|_| ())
 }
 
 fn expand_with(text: &str, values: &IndexMap<String, String>) -> String {

@@ -1,9 +1,8 @@
 //! One job attempt, end to end: a build directory, artifacts of earlier jobs and caches in,
 //! the scripts through the shell executor, artifacts, dotenv reports and caches out.
 
-use super::Msg;
-use super::files;
-use super::workspace::{GitStrategy, Workspace};
+use crate::files;
+use crate::workspace::{GitStrategy, Workspace};
 use gantry_engine::{FailureReason, JobId, JobResult};
 use gantry_executor::job::{FailureKind, JobOutcome, JobSpec, JobVariable};
 use gantry_plan::PlannedJob;
@@ -22,44 +21,69 @@ const AFTER_SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 /// gitlab-runner's default log limit (4 MiB).
 const LOG_LIMIT: usize = 4 << 20;
 
-/// State shared by all job tasks of a run.
-pub(crate) struct Shared {
-    pub(crate) workspace: Workspace,
-    pub(crate) pipeline_variables: Vec<(String, String)>,
+/// State shared by all job tasks of a pipeline.
+pub struct Shared {
+    /// Where the pipeline's jobs run.
+    pub workspace: Workspace,
+    /// Variables given when the pipeline was created (highest precedence).
+    pub pipeline_variables: Vec<(String, String)>,
+    /// Variables of the project or instance (above dotenv and job variables, below pipeline
+    /// variables); file-type ones are written to a file.
+    pub project_variables: Vec<JobVariable>,
+    /// `CI_JOB_URL` is this followed by the job id.
+    pub job_url_prefix: String,
     /// `reports:dotenv` variables by job name.
-    pub(crate) dotenv: Mutex<HashMap<String, Vec<(String, String)>>>,
+    pub dotenv: Mutex<HashMap<String, Vec<(String, String)>>>,
     job_ids: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(
-        workspace: Workspace,
-        pipeline_variables: Vec<(String, String)>,
-        _stages: Vec<String>,
-    ) -> Self {
+    /// The state of a pipeline run in `workspace` with the given pipeline variables.
+    pub fn new(workspace: Workspace, pipeline_variables: Vec<(String, String)>) -> Self {
         let first = workspace.pipeline_id * 1000;
         Shared {
             workspace,
             pipeline_variables,
+            project_variables: Vec::new(),
+            job_url_prefix: "local://jobs/".to_owned(),
             dotenv: Mutex::new(HashMap::new()),
             job_ids: AtomicU64::new(first),
         }
     }
 }
 
-pub(crate) struct JobTask {
-    pub(crate) id: JobId,
-    pub(crate) job: PlannedJob,
-    pub(crate) attempt: u32,
+/// What a job task tells whoever drives the pipeline, in this order: `Started`, any number
+/// of `Log` lines, `Finished` (only `Finished` when canceled before it started).
+#[derive(Debug)]
+pub enum JobEvent {
+    /// The job got a slot and starts.
+    Started(JobId),
+    /// A line of its log, without the newline.
+    Log(JobId, String),
+    /// It ended.
+    Finished(JobId, JobResult),
+}
+
+/// One attempt of one job.
+pub struct JobTask {
+    /// The job in the engine.
+    pub id: JobId,
+    /// The job as planned.
+    pub job: PlannedJob,
+    /// Which attempt this is (1 for the first run).
+    pub attempt: u32,
     /// The jobs whose artifacts this job downloads (see [`artifact_sources`]).
-    pub(crate) sources: Vec<String>,
+    pub sources: Vec<String>,
+    /// `CI_JOB_ID` (a server's job id); numbered from the pipeline id when `None`.
+    pub job_id: Option<u64>,
 }
 
 impl JobTask {
-    pub(crate) async fn run(
+    /// Waits for a slot of `semaphore` (or the cancel), runs the attempt and reports on `tx`.
+    pub async fn run<M: From<JobEvent> + Send + 'static>(
         self,
         shared: Arc<Shared>,
-        tx: mpsc::UnboundedSender<Msg>,
+        tx: mpsc::UnboundedSender<M>,
         semaphore: Arc<Semaphore>,
         cancel: CancellationToken,
     ) {
@@ -68,22 +92,22 @@ impl JobTask {
             _ = cancel.cancelled() => None,
         };
         if permit.is_none() {
-            let _ = tx.send(Msg::Finished(self.id, JobResult::Canceled));
+            let _ = tx.send(JobEvent::Finished(self.id, JobResult::Canceled).into());
             return;
         }
-        let _ = tx.send(Msg::Started(self.id));
+        let _ = tx.send(JobEvent::Started(self.id).into());
         let (log_tx, mut log_rx) = mpsc::unbounded_channel::<String>();
         let id = self.id;
         let forward_tx = tx.clone();
         let forward = tokio::spawn(async move {
             while let Some(line) = log_rx.recv().await {
-                let _ = forward_tx.send(Msg::Log(id, line));
+                let _ = forward_tx.send(JobEvent::Log(id, line).into());
             }
         });
         let result = self.execute(&shared, &log_tx, &cancel).await;
         drop(log_tx);
         let _ = forward.await;
-        let _ = tx.send(Msg::Finished(self.id, result));
+        let _ = tx.send(JobEvent::Finished(self.id, result).into());
         drop(permit);
     }
 
@@ -120,7 +144,7 @@ impl JobTask {
         let prepared = tokio::task::block_in_place(|| ws.prepare(&build_dir, strategy));
         say(gantry_executor::section::end("get_sources"));
         if let Err(e) = prepared {
-            say(format!("ERROR: preparing the build directory failed: {e:#}"));
+            say(format!("ERROR: preparing the build directory failed: {e}"));
             return JobResult::Failed {
                 exit_code: None,
                 reason: FailureReason::RunnerSystemFailure,
@@ -134,7 +158,7 @@ impl JobTask {
                 say(format!("Downloading artifacts from {source}"));
                 if let Err(e) = tokio::task::block_in_place(|| files::extract(&zip, &build_dir)) {
                     say(format!(
-                        "ERROR: extracting the artifacts of {source} failed: {e:#}"
+                        "ERROR: extracting the artifacts of {source} failed: {e}"
                     ));
                     return JobResult::Failed {
                         exit_code: None,
@@ -150,10 +174,15 @@ impl JobTask {
         for (k, v) in &dotenv {
             vars.set(k, v, false);
         }
+        for var in &shared.project_variables {
+            vars.set(&var.name, &var.value, false);
+        }
         for (k, v) in &shared.pipeline_variables {
             vars.set(k, v, false);
         }
-        let job_id = shared.job_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        let job_id = self
+            .job_id
+            .unwrap_or_else(|| shared.job_ids.fetch_add(1, Ordering::Relaxed) + 1);
         vars.set("CI_JOB_ID", &job_id.to_string(), true);
         vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);
         vars.set(
@@ -161,7 +190,7 @@ impl JobTask {
             &ws.data_dir.join("builds").to_string_lossy(),
             true,
         );
-        vars.set("CI_JOB_URL", &format!("local://jobs/{job_id}"), true);
+        vars.set("CI_JOB_URL", &format!("{}{job_id}", shared.job_url_prefix), true);
         vars.set("CI_PIPELINE_ID", &ws.pipeline_id.to_string(), true);
         vars.set("CI_PIPELINE_IID", &ws.pipeline_id.to_string(), true);
         let expanded = vars.expanded();
@@ -179,7 +208,7 @@ impl JobTask {
                 .map(|(k, v)| JobVariable {
                     name: k.clone(),
                     value: v.clone(),
-                    file: false,
+                    file: shared.project_variables.iter().any(|p| p.file && &p.name == k),
                 })
                 .collect(),
             timeout: job.config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
@@ -221,7 +250,7 @@ impl JobTask {
 
 /// The jobs whose artifacts this job downloads: `dependencies`, else `needs` with
 /// `artifacts: true`, else every job of an earlier stage.
-pub(crate) fn artifact_sources(job: &PlannedJob, all: &[&PlannedJob]) -> Vec<String> {
+pub fn artifact_sources(job: &PlannedJob, all: &[&PlannedJob]) -> Vec<String> {
     if let Some(deps) = &job.dependencies {
         return deps.clone();
     }

@@ -6,24 +6,61 @@
 //! own full copy of that tree, `.git` included: a job may change any file without another job
 //! seeing it, and copying is several times cheaper than a clone and checkout per job.
 
-use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-pub(crate) struct Workspace {
-    pub(crate) repo_root: PathBuf,
-    pub(crate) data_dir: PathBuf,
-    pub(crate) sha: String,
-    pub(crate) dirty: bool,
-    pub(crate) pipeline_id: u64,
+/// Preparing a build directory failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// A file operation failed.
+    #[error("{what} {}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `git` could not be started or failed.
+    #[error("git {args} failed: {message}")]
+    Git {
+        /// The git arguments.
+        args: String,
+        /// git's error output, or why it could not start.
+        message: String,
+    },
+    /// The pipeline's checkout failed earlier (every job of the pipeline gets this).
+    #[error("{0}")]
+    Checkout(String),
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError {
+    let path = path.to_path_buf();
+    move |source| WorkspaceError::Io { what, path, source }
+}
+
+/// The directories of one pipeline's jobs, and the commit they hold.
+pub struct Workspace {
+    /// The repository jobs are cloned from (a work tree, or a bare repository on a server).
+    pub repo_root: PathBuf,
+    /// Where build directories, scripts, artifacts and caches go.
+    pub data_dir: PathBuf,
+    /// The pipeline's commit.
+    pub sha: String,
+    /// `--dirty`: copy the work tree as it is over the checkout.
+    pub dirty: bool,
+    /// `CI_PIPELINE_ID`.
+    pub pipeline_id: u64,
     /// The checkout every build directory is copied from, made by the first job that needs it.
     source: OnceLock<Result<PathBuf, String>>,
 }
 
 /// `GIT_STRATEGY`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GitStrategy {
+pub enum GitStrategy {
     /// Clone (or fetch: locally the same, a fresh checkout).
     Clone,
     /// No repository at all: an empty directory.
@@ -31,7 +68,8 @@ pub(crate) enum GitStrategy {
 }
 
 impl GitStrategy {
-    pub(crate) fn from_variable(value: Option<&str>) -> Self {
+    /// The strategy `GIT_STRATEGY` names (clone when unset or unknown).
+    pub fn from_variable(value: Option<&str>) -> Self {
         match value {
             Some("none") | Some("empty") => GitStrategy::None,
             _ => GitStrategy::Clone,
@@ -41,15 +79,15 @@ impl GitStrategy {
 
 impl Workspace {
     /// Opens the data directory and takes the next pipeline id; removes earlier builds.
-    pub(crate) fn open(repo_root: &Path, data_dir: &Path, sha: &str, dirty: bool) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    pub fn open(repo_root: &Path, data_dir: &Path, sha: &str, dirty: bool) -> Result<Self, WorkspaceError> {
+        std::fs::create_dir_all(data_dir).map_err(io("creating", data_dir))?;
         let counter = data_dir.join("pipeline-id");
         let last: u64 = std::fs::read_to_string(&counter)
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
         let pipeline_id = last + 1;
-        std::fs::write(&counter, pipeline_id.to_string()).context("writing the pipeline counter")?;
+        std::fs::write(&counter, pipeline_id.to_string()).map_err(io("writing", &counter))?;
         for old in ["builds", "tmp", "source"] {
             let _ = std::fs::remove_dir_all(data_dir.join(old));
         }
@@ -63,45 +101,62 @@ impl Workspace {
         })
     }
 
-    pub(crate) fn build_dir(&self, slug: &str) -> PathBuf {
+    /// The workspace of a pipeline whose id is given (a server's), in its own data directory.
+    pub fn for_pipeline(repo_root: &Path, data_dir: &Path, sha: &str, pipeline_id: u64) -> Result<Self, WorkspaceError> {
+        std::fs::create_dir_all(data_dir).map_err(io("creating", data_dir))?;
+        Ok(Workspace {
+            repo_root: repo_root.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            sha: sha.to_owned(),
+            dirty: false,
+            pipeline_id,
+            source: OnceLock::new(),
+        })
+    }
+
+    /// The `build dir` of the workspace.
+    pub fn build_dir(&self, slug: &str) -> PathBuf {
         self.data_dir.join("builds").join(slug)
     }
 
-    pub(crate) fn tmp_dir(&self, slug: &str, attempt: u32) -> PathBuf {
+    /// The `tmp dir` of the workspace.
+    pub fn tmp_dir(&self, slug: &str, attempt: u32) -> PathBuf {
         self.data_dir.join("tmp").join(format!("{slug}-{attempt}"))
     }
 
-    pub(crate) fn artifacts_dir(&self) -> PathBuf {
+    /// The `artifacts dir` of the workspace.
+    pub fn artifacts_dir(&self) -> PathBuf {
         self.data_dir.join("artifacts").join(self.pipeline_id.to_string())
     }
 
-    pub(crate) fn cache_dir(&self) -> PathBuf {
+    /// The `cache dir` of the workspace.
+    pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache")
     }
 
     /// Makes a fresh build directory for an attempt.
-    pub(crate) fn prepare(&self, dir: &Path, strategy: GitStrategy) -> anyhow::Result<()> {
+    pub fn prepare(&self, dir: &Path, strategy: GitStrategy) -> Result<(), WorkspaceError> {
         if dir.exists() {
-            std::fs::remove_dir_all(dir).with_context(|| format!("cleaning {}", dir.display()))?;
+            std::fs::remove_dir_all(dir).map_err(io("cleaning", dir))?;
         }
         if let Some(parent) = dir.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
         }
         match strategy {
-            GitStrategy::None => std::fs::create_dir_all(dir).map_err(Into::into),
+            GitStrategy::None => std::fs::create_dir_all(dir).map_err(io("creating", dir)),
             GitStrategy::Clone => {
                 let source = self
                     .source
-                    .get_or_init(|| self.checkout_source().map_err(|e| format!("{e:#}")))
+                    .get_or_init(|| self.checkout_source().map_err(|e| error_chain(&e)))
                     .as_ref()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                copy_tree(source, dir).with_context(|| format!("copying the sources to {}", dir.display()))
+                    .map_err(|e| WorkspaceError::Checkout(e.clone()))?;
+                copy_tree(source, dir).map_err(io("copying the sources to", dir))
             }
         }
     }
 
     /// The pipeline's checkout, `source/` in the data directory.
-    fn checkout_source(&self) -> anyhow::Result<PathBuf> {
+    fn checkout_source(&self) -> Result<PathBuf, WorkspaceError> {
         let dir = self.data_dir.join("source");
         self.clone_at_commit(&dir)?;
         Self::slim_git_dir(&dir)?;
@@ -112,7 +167,7 @@ impl Workspace {
     }
 
     /// A clone sharing the repository's objects, checked out at the pipeline's commit.
-    fn clone_at_commit(&self, dir: &Path) -> anyhow::Result<()> {
+    fn clone_at_commit(&self, dir: &Path) -> Result<(), WorkspaceError> {
         let target = dir.to_string_lossy();
         git(
             &self.repo_root,
@@ -135,11 +190,12 @@ impl Workspace {
     /// reflogs of refs (HEAD's stays: `git status` reads it), `origin/HEAD` (a runner's fetch
     /// does not make one either), and the directories that only held loose refs (packed into
     /// `packed-refs`). Creating inodes is most of what a job's setup costs.
-    fn slim_git_dir(dir: &Path) -> anyhow::Result<()> {
+    fn slim_git_dir(dir: &Path) -> Result<(), WorkspaceError> {
         git(dir, &["symbolic-ref", "--delete", "refs/remotes/origin/HEAD"]).ok();
         git(dir, &["pack-refs", "--all", "--prune"])?;
         let git_dir = dir.join(".git");
-        std::fs::remove_dir_all(git_dir.join("logs/refs")).or_else(ignore_missing)?;
+        let logs = git_dir.join("logs/refs");
+        std::fs::remove_dir_all(&logs).or_else(ignore_missing).map_err(io("removing", &logs))?;
         for sub in [
             "refs/remotes/origin",
             "refs/remotes",
@@ -155,7 +211,7 @@ impl Workspace {
 
     /// `--dirty`: the work tree as it is (tracked and untracked, not ignored files) over a
     /// checkout.
-    fn copy_work_tree(&self, dir: &Path) -> anyhow::Result<()> {
+    fn copy_work_tree(&self, dir: &Path) -> Result<(), WorkspaceError> {
         let listed = git(
             &self.repo_root,
             &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -164,15 +220,17 @@ impl Workspace {
             let from = self.repo_root.join(rel);
             let to = dir.join(rel);
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)?;
+                std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
             }
             match std::fs::symlink_metadata(&from) {
                 Ok(m) if m.file_type().is_symlink() => {
                     let _ = std::fs::remove_file(&to);
-                    std::os::unix::fs::symlink(std::fs::read_link(&from)?, &to)?;
+                    std::fs::read_link(&from)
+                        .and_then(|target| std::os::unix::fs::symlink(target, &to))
+                        .map_err(io("copying the link", &from))?;
                 }
                 Ok(m) if m.is_file() => {
-                    std::fs::copy(&from, &to)?;
+                    std::fs::copy(&from, &to).map_err(io("copying", &from))?;
                 }
                 Ok(_) => {}
                 Err(_) => {
@@ -223,19 +281,31 @@ pub(crate) fn untracked(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+/// The error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
+    let failed = |message: String| WorkspaceError::Git {
+        args: args.join(" "),
+        message,
+    };
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .output()
-        .context("running git")?;
+        .map_err(|e| failed(e.to_string()))?;
     if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        return Err(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
