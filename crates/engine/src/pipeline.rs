@@ -22,6 +22,12 @@ pub enum Event {
     TimerFired(JobId),
     /// The whole pipeline is canceled.
     Cancel,
+    /// Someone retried a finished job (success, failed or canceled): it is enqueued again at
+    /// once, and the skipped jobs after it are processed again (GitLab's job retry).
+    Retry(JobId),
+    /// Someone retried the pipeline: every failed or canceled job is created again and the
+    /// pipeline is processed again, in stage and `needs` order (GitLab's pipeline retry).
+    RetryPipeline,
 }
 
 /// What the caller must do.
@@ -123,6 +129,30 @@ impl Pipeline {
                 }
             }
             Event::Cancel => self.cancel(&mut effects),
+            Event::Retry(job) => {
+                if matches!(
+                    self.states[job.0].status,
+                    Status::Success | Status::Failed | Status::Canceled
+                ) {
+                    self.canceled = false;
+                    self.reset(job);
+                    self.reset_skipped_after(&[job]);
+                    self.enqueue_now(job, &mut effects);
+                }
+            }
+            Event::RetryPipeline => {
+                let retried: Vec<JobId> = (0..self.states.len())
+                    .map(JobId)
+                    .filter(|j| matches!(self.states[j.0].status, Status::Failed | Status::Canceled))
+                    .collect();
+                if !retried.is_empty() {
+                    self.canceled = false;
+                    for j in &retried {
+                        self.reset(*j);
+                    }
+                    self.reset_skipped_after(&retried);
+                }
+            }
         }
         self.process(&mut effects);
         effects
@@ -199,6 +229,42 @@ impl Pipeline {
         self.states[job.0].status = Status::Pending;
         self.states[job.0].attempts += 1;
         effects.push(Effect::Run(job));
+    }
+
+    /// A job back to `created`, its last result forgotten (its attempts count on).
+    fn reset(&mut self, job: JobId) {
+        let state = &mut self.states[job.0];
+        state.status = Status::Created;
+        state.exit_code = None;
+        state.failure = None;
+        state.allowed_failure = false;
+    }
+
+    /// Skipped jobs that come after any of `jobs` (a later stage, or needing one of them,
+    /// directly or through other reset jobs) go back to `created`.
+    fn reset_skipped_after(&mut self, jobs: &[JobId]) {
+        let mut reset: Vec<JobId> = jobs.to_vec();
+        loop {
+            let mut changed = false;
+            for i in 0..self.defs.len() {
+                if self.states[i].status != Status::Skipped {
+                    continue;
+                }
+                let def = &self.defs[i];
+                let after = match &def.needs {
+                    Some(needs) => needs.iter().any(|n| reset.contains(n)),
+                    None => reset.iter().any(|r| self.defs[r.0].stage_index < def.stage_index),
+                };
+                if after {
+                    self.reset(JobId(i));
+                    reset.push(JobId(i));
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     fn cancel(&mut self, effects: &mut Vec<Effect>) {

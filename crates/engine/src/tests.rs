@@ -24,6 +24,8 @@ enum Step {
     Play(&'static str),
     Timer(&'static str),
     Cancel,
+    Retry(&'static str),
+    RetryPipeline,
 }
 
 fn check(defs: Vec<JobDef>, steps: &[Step], expected: &str) {
@@ -58,6 +60,8 @@ fn check(defs: Vec<JobDef>, steps: &[Step], expected: &str) {
             Step::Play(name) => p.apply(Event::Play(id(name))),
             Step::Timer(name) => p.apply(Event::TimerFired(id(name))),
             Step::Cancel => p.apply(Event::Cancel),
+            Step::Retry(name) => p.apply(Event::Retry(id(name))),
+            Step::RetryPipeline => p.apply(Event::RetryPipeline),
         };
     }
     for e in &effects {
@@ -318,5 +322,58 @@ fn only_skipped_before_still_runs_on_success_jobs_in_stage_order() {
 on-failure: skipped x0
 next: success x1
 pipeline: success",
+    );
+}
+
+#[test]
+fn retrying_a_failed_job_runs_it_again_and_reprocesses_the_skipped_jobs_after_it() {
+    let mut cleanup = job("cleanup", 2);
+    cleanup.when = When::OnFailure;
+    check(
+        vec![job("build", 0), job("test", 1), cleanup],
+        &[
+            Step::Finish(vec![("build", fail(1))]),
+            Step::Finish(vec![("cleanup", OK)]),
+            Step::Retry("build"),
+            Step::Finish(vec![("build", OK)]),
+            Step::Finish(vec![("test", OK)]),
+        ],
+        "effects: run:build | run:cleanup | | run:build | run:test |
+build: success x2
+test: success x1
+cleanup: success x1
+pipeline: success",
+    );
+}
+
+#[test]
+fn retrying_a_canceled_pipeline_creates_its_canceled_jobs_again_in_stage_order() {
+    check(
+        vec![job("build", 0), job("test", 1)],
+        &[
+            Step::Cancel,
+            Step::Finish(vec![("build", JobResult::Canceled)]),
+            Step::RetryPipeline,
+            Step::Finish(vec![("build", OK)]),
+            Step::Finish(vec![("test", OK)]),
+        ],
+        "effects: run:build | stop:build | | run:build | run:test |
+build: success x2
+test: success x1
+pipeline: success",
+    );
+}
+
+#[test]
+fn retrying_a_running_or_skipped_job_does_nothing() {
+    let mut skipped = job("skipped", 0);
+    skipped.when = When::OnFailure;
+    check(
+        vec![job("build", 0), skipped],
+        &[Step::Retry("build"), Step::Retry("skipped")],
+        "effects: run:build | |
+build: running x1
+skipped: skipped x0
+pipeline: running",
     );
 }
