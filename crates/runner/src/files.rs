@@ -32,6 +32,9 @@ pub(crate) fn upload_artifacts(
     dir: &Path,
     say: &dyn Fn(String),
 ) {
+    let dest = dir.join(format!("{}.zip", slugify(&job.name)));
+    // An earlier attempt's archive must not pass for this attempt's.
+    let _ = std::fs::remove_file(&dest);
     let Some(a) = &job.config.artifacts else { return };
     let wanted = match a.when {
         ArtifactsWhen::OnSuccess => outcome == JobOutcome::Success,
@@ -71,7 +74,6 @@ pub(crate) fn upload_artifacts(
         return;
     }
     let _ = std::fs::create_dir_all(dir);
-    let dest = dir.join(format!("{}.zip", slugify(&job.name)));
     match artifacts::write_zip(build_dir, &collected.files, &dest) {
         Ok(summary) => say(format!("Uploaded {} files as artifacts", summary.files)),
         Err(e) => say(format!("ERROR: writing artifacts failed: {e}")),

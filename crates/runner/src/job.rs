@@ -27,11 +27,10 @@ pub struct Shared {
     pub workspace: Workspace,
     /// Variables given when the pipeline was created (highest precedence).
     pub pipeline_variables: Vec<(String, String)>,
-    /// Variables of the project or instance (above dotenv and job variables, below pipeline
-    /// variables); file-type ones are written to a file.
-    pub project_variables: Vec<JobVariable>,
     /// `CI_JOB_URL` is this followed by the job id.
     pub job_url_prefix: String,
+    /// `CI_PIPELINE_IID` (the workspace's pipeline id when `None`).
+    pub pipeline_iid: Option<u64>,
     /// `reports:dotenv` variables by job name.
     pub dotenv: Mutex<HashMap<String, Vec<(String, String)>>>,
     job_ids: AtomicU64,
@@ -44,8 +43,8 @@ impl Shared {
         Shared {
             workspace,
             pipeline_variables,
-            project_variables: Vec::new(),
             job_url_prefix: "local://jobs/".to_owned(),
+            pipeline_iid: None,
             dotenv: Mutex::new(HashMap::new()),
             job_ids: AtomicU64::new(first),
         }
@@ -76,6 +75,9 @@ pub struct JobTask {
     pub sources: Vec<String>,
     /// `CI_JOB_ID` (a server's job id); numbered from the pipeline id when `None`.
     pub job_id: Option<u64>,
+    /// Variables of the project or instance for this job (above dotenv and job variables,
+    /// below pipeline variables); file-type ones are written to a file.
+    pub variables: Vec<JobVariable>,
 }
 
 impl JobTask {
@@ -157,9 +159,7 @@ impl JobTask {
             if zip.exists() {
                 say(format!("Downloading artifacts from {source}"));
                 if let Err(e) = tokio::task::block_in_place(|| files::extract(&zip, &build_dir)) {
-                    say(format!(
-                        "ERROR: extracting the artifacts of {source} failed: {e}"
-                    ));
+                    say(format!("ERROR: extracting the artifacts of {source} failed: {e}"));
                     return JobResult::Failed {
                         exit_code: None,
                         reason: FailureReason::RunnerSystemFailure,
@@ -174,7 +174,7 @@ impl JobTask {
         for (k, v) in &dotenv {
             vars.set(k, v, false);
         }
-        for var in &shared.project_variables {
+        for var in &self.variables {
             vars.set(&var.name, &var.value, false);
         }
         for (k, v) in &shared.pipeline_variables {
@@ -192,7 +192,8 @@ impl JobTask {
         );
         vars.set("CI_JOB_URL", &format!("{}{job_id}", shared.job_url_prefix), true);
         vars.set("CI_PIPELINE_ID", &ws.pipeline_id.to_string(), true);
-        vars.set("CI_PIPELINE_IID", &ws.pipeline_id.to_string(), true);
+        let iid = shared.pipeline_iid.unwrap_or(ws.pipeline_id);
+        vars.set("CI_PIPELINE_IID", &iid.to_string(), true);
         let expanded = vars.expanded();
         let caches = files::restore_caches(job, &expanded, &build_dir, &ws.cache_dir(), &say);
         let tmp_dir = ws.tmp_dir(&slug, self.attempt);
@@ -208,7 +209,7 @@ impl JobTask {
                 .map(|(k, v)| JobVariable {
                     name: k.clone(),
                     value: v.clone(),
-                    file: shared.project_variables.iter().any(|p| p.file && &p.name == k),
+                    file: self.variables.iter().any(|p| p.file && &p.name == k),
                 })
                 .collect(),
             timeout: job.config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),

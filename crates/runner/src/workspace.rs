@@ -91,6 +91,7 @@ impl Workspace {
         for old in ["builds", "tmp", "source"] {
             let _ = std::fs::remove_dir_all(data_dir.join(old));
         }
+        let _ = std::fs::remove_file(data_dir.join("source.ready"));
         Ok(Workspace {
             repo_root: repo_root.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
@@ -102,7 +103,12 @@ impl Workspace {
     }
 
     /// The workspace of a pipeline whose id is given (a server's), in its own data directory.
-    pub fn for_pipeline(repo_root: &Path, data_dir: &Path, sha: &str, pipeline_id: u64) -> Result<Self, WorkspaceError> {
+    pub fn for_pipeline(
+        repo_root: &Path,
+        data_dir: &Path,
+        sha: &str,
+        pipeline_id: u64,
+    ) -> Result<Self, WorkspaceError> {
         std::fs::create_dir_all(data_dir).map_err(io("creating", data_dir))?;
         Ok(Workspace {
             repo_root: repo_root.to_path_buf(),
@@ -155,14 +161,24 @@ impl Workspace {
         }
     }
 
-    /// The pipeline's checkout, `source/` in the data directory.
+    /// The pipeline's checkout, `source/` in the data directory. A checkout finished by an
+    /// earlier process for this pipeline (a server that restarted, a job retried later) is
+    /// reused; a half-made one is made again.
     fn checkout_source(&self) -> Result<PathBuf, WorkspaceError> {
         let dir = self.data_dir.join("source");
+        let ready = self.data_dir.join("source.ready");
+        if ready.is_file() && dir.is_dir() {
+            return Ok(dir);
+        }
+        std::fs::remove_dir_all(&dir)
+            .or_else(ignore_missing)
+            .map_err(io("removing", &dir))?;
         self.clone_at_commit(&dir)?;
         Self::slim_git_dir(&dir)?;
         if self.dirty {
             self.copy_work_tree(&dir)?;
         }
+        std::fs::write(&ready, &self.sha).map_err(io("writing", &ready))?;
         Ok(dir)
     }
 
@@ -195,7 +211,9 @@ impl Workspace {
         git(dir, &["pack-refs", "--all", "--prune"])?;
         let git_dir = dir.join(".git");
         let logs = git_dir.join("logs/refs");
-        std::fs::remove_dir_all(&logs).or_else(ignore_missing).map_err(io("removing", &logs))?;
+        std::fs::remove_dir_all(&logs)
+            .or_else(ignore_missing)
+            .map_err(io("removing", &logs))?;
         for sub in [
             "refs/remotes/origin",
             "refs/remotes",

@@ -119,6 +119,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
                         attempt,
                         sources: job::artifact_sources(jobs[id.0], &jobs),
                         job_id: None,
+                        variables: Vec::new(),
                     };
                     tokio::spawn(task.run(shared.clone(), tx.clone(), semaphore.clone(), token));
                 }
