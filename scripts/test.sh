@@ -6,8 +6,10 @@
 #   2. cargo fmt --check
 #   3. cargo clippy, warnings denied
 #   4. the release binary target/release/gantry
-#   5. cargo test --workspace, with GANTRY_GCL and GANTRY_BIN exported for the integration tests
-#   6. the conformance cases in ../shared/conformance against the release binary (lint, then run)
+#   5. the test services (PostgreSQL, moto's S3) under .cache/services, unless already running;
+#      stopped again when the script ends
+#   6. cargo test --workspace, with GANTRY_GCL, GANTRY_BIN and the services' GANTRY_TEST_* exported
+#   7. the conformance cases in ../shared/conformance against the release binary (lint, then run)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,27 +20,50 @@ started=$SECONDS
 step() {
     printf '\n==== %s (%ds elapsed)\n' "$*" "$((SECONDS - started))"
 }
-trap 'status=$?; [ $status -eq 0 ] || printf "\n==== FAILED (exit %d) after %ds\n" "$status" "$((SECONDS - started))" >&2' EXIT
+# Set when this run started the test services, so that it stops them (and only then).
+services_started=
+stop_services() {
+    if [ -n "$services_started" ]; then
+        services_started=
+        bash scripts/services.sh stop
+    fi
+}
+on_exit() {
+    local status=$?
+    stop_services || true
+    [ $status -eq 0 ] || printf "\n==== FAILED (exit %d) after %ds\n" "$status" "$((SECONDS - started))" >&2
+    exit "$status"
+}
+trap on_exit EXIT
 
-step "1/6 test peers: bash scripts/install-peers.sh"
+step "1/7 test peers: bash scripts/install-peers.sh"
 bash scripts/install-peers.sh
 export GANTRY_GCL="$root/.cache/peers/bin/gitlab-ci-local"
 
-step "2/6 format: cargo fmt --all --check"
+step "2/7 format: cargo fmt --all --check"
 cargo fmt --all --check
 
-step "3/6 lints: cargo clippy --workspace --all-targets -- -D warnings"
+step "3/7 lints: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "4/6 release binary: cargo build --release -p gantry-cli"
+step "4/7 release binary: cargo build --release -p gantry-cli"
 cargo build --release -p gantry-cli
 export GANTRY_BIN="$root/target/release/gantry"
 [ -x "$GANTRY_BIN" ] || { echo "test.sh: $GANTRY_BIN was not built" >&2; exit 1; }
 
-step "5/6 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN)"
-cargo test --workspace
+step "5/7 test services: bash scripts/services.sh start (PostgreSQL, S3)"
+if ! bash scripts/services.sh status >/dev/null 2>&1; then
+    services_started=1
+fi
+# Through a variable: a failed start then stops the script (`eval "$(...)"` would not).
+services_env="$(bash scripts/services.sh start)"
+eval "$services_env"
 
-step "6/6 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
+step "6/7 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN GANTRY_TEST_POSTGRES_URL=$GANTRY_TEST_POSTGRES_URL GANTRY_TEST_S3_ENDPOINT=$GANTRY_TEST_S3_ENDPOINT)"
+cargo test --workspace
+stop_services
+
+step "7/7 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
 if [ -f "$shared/conformance/run_cases.py" ]; then
     python3 "$shared/conformance/run_cases.py" plan "$GANTRY_BIN" "$shared/conformance/cases"
     python3 "$shared/conformance/run_cases.py" run "$GANTRY_BIN" "$shared/conformance/cases"

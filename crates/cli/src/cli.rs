@@ -17,6 +17,48 @@ pub(crate) enum Command {
     Lint(LintArgs),
     /// Run the pipeline (or some jobs) locally, as GitLab would for this commit.
     Run(RunArgs),
+    /// Serve git repositories, run a pipeline for every push, and serve the API.
+    Server(ServerArgs),
+    /// Start everything on this machine with a demo project whose pipeline runs.
+    Up(UpArgs),
+}
+
+/// `gantry up`.
+#[derive(Debug, Args)]
+pub(crate) struct UpArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Where everything is kept.
+    #[arg(long, default_value = ".gantry-server", value_name = "DIR")]
+    pub(crate) data_dir: std::path::PathBuf,
+    /// Start, create the demo project and run its pipeline, print the result, then stop
+    /// (instead of serving until Ctrl-C).
+    #[arg(long)]
+    pub(crate) once: bool,
+}
+
+/// `gantry server`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Where repositories, the SQLite database, artifacts and builds are kept.
+    #[arg(long, default_value = "gantry-data", value_name = "DIR")]
+    pub(crate) data_dir: std::path::PathBuf,
+    /// The database: postgres://user@host:port/db (default: SQLite in the data directory).
+    #[arg(long, value_name = "URL", env = "GANTRY_DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+    /// The blob store: file:///dir or s3://bucket?endpoint=URL&region=R (default: the data directory).
+    #[arg(long, value_name = "URL", env = "GANTRY_BLOB_URL")]
+    pub(crate) blob_url: Option<String>,
+    /// The URL users and jobs reach this server at (default: http://ADDR).
+    #[arg(long, value_name = "URL")]
+    pub(crate) external_url: Option<String>,
+    /// How many jobs run at once on this server (default: the number of cores, at least 2).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
 }
 
 /// The pipeline context, shared by `lint` and `run`.

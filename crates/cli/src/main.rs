@@ -7,6 +7,8 @@ mod local;
 mod output;
 mod project;
 mod run;
+mod server;
+mod up;
 
 use clap::Parser;
 
@@ -20,6 +22,8 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Lint(lint) => lint::run(&lint),
         cli::Command::Run(run) => run::run(&run),
+        cli::Command::Server(server) => server::run(&server),
+        cli::Command::Up(up) => up::run(&up),
     };
     match result {
         Ok(code) => code,

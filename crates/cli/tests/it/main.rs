@@ -4,3 +4,4 @@ mod differential;
 mod differential_run;
 mod peer;
 mod run;
+mod server;

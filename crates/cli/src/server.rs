@@ -1,0 +1,49 @@
+//! `gantry server`: starts the server on the flags' settings, prints where it listens (and
+//! the administrator's token the first time), and serves until Ctrl-C.
+
+use crate::cli::ServerArgs;
+use anyhow::Context as _;
+use gantry_server::config::ServerConfig;
+use std::process::ExitCode;
+
+pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = ServerConfig::new(args.data_dir.clone());
+    config.listen = args.listen;
+    config.database_url = args.database_url.clone();
+    config.blob_url = args.blob_url.clone();
+    config.external_url = args.external_url.clone();
+    if let Some(n) = args.concurrency {
+        config.concurrency = n.max(1);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let running = gantry_server::app::start(config)
+            .await
+            .map_err(anyhow::Error::new)
+            .context("starting the server")?;
+        println!("gantry server listening on {}", running.url);
+        if let Some(token) = &running.root_token {
+            println!("administrator `root` created; its API token (shown once): {token}");
+        }
+        if running.resumed > 0 {
+            println!("resumed {} unfinished pipeline(s)", running.resumed);
+        }
+        tokio::select! {
+            served = running.task => {
+                served.context("the server task")?.context("serving")?;
+            }
+            _ = tokio::signal::ctrl_c() => println!("gantry server: stopping"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

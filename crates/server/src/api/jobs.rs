@@ -1,0 +1,199 @@
+//! `/projects/:id/jobs` and a pipeline's jobs: show, trace, retry, cancel, play, artifacts.
+
+use super::pipelines::find_pipeline;
+use super::{entities, find_project, paging};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gantry_store::db::{Job, Page, Project};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// `scope[]=failed&scope[]=success` (or `scope=failed`), and the page.
+fn scopes_and_page(query: Option<&str>) -> (Vec<String>, Page) {
+    let pairs: Vec<(String, String)> = query
+        .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
+        .unwrap_or_default();
+    let scopes = pairs
+        .iter()
+        .filter(|(k, _)| k == "scope[]" || k == "scope")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let number = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+    };
+    let page = Page {
+        page: number("page").unwrap_or(1).max(1),
+        per_page: number("per_page").unwrap_or(20).clamp(1, 100),
+    };
+    (scopes, page)
+}
+
+async fn render(state: &AppState, project: &Project, jobs: &[Job]) -> Result<Vec<Value>, ApiError> {
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let pipeline = find_pipeline(state, project, job.pipeline_id).await?;
+        let artifacts = state.core.db.artifacts_of_job(job.id).await?;
+        out.push(entities::job(&state.core, project, &pipeline, job, &artifacts));
+    }
+    Ok(out)
+}
+
+pub(super) async fn list(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    OriginalUri(uri): OriginalUri,
+) -> Result<impl IntoResponse, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let (scopes, page) = scopes_and_page(query.as_deref());
+    let (jobs, total) = state.core.db.list_project_jobs(project.id, &scopes, page).await?;
+    let body = render(&state, &project, &jobs).await?;
+    let url = format!("{}{}", state.core.external_url, uri.path());
+    Ok((paging::headers(&page, total, &url), Json(body)))
+}
+
+pub(super) async fn of_pipeline(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, pipeline_id)): Path<(String, i64)>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
+    let (scopes, _) = scopes_and_page(query.as_deref());
+    let include_retried = query
+        .as_deref()
+        .is_some_and(|q| q.contains("include_retried=true"));
+    let jobs: Vec<Job> = state
+        .core
+        .db
+        .jobs_of_pipeline(pipeline.id, include_retried)
+        .await?
+        .into_iter()
+        .filter(|j| scopes.is_empty() || scopes.contains(&j.status))
+        .collect();
+    Ok(Json(render(&state, &project, &jobs).await?))
+}
+
+/// The job `job_id` of `project`.
+async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Job, ApiError> {
+    state
+        .core
+        .db
+        .job(job_id)
+        .await?
+        .filter(|j| j.project_id == project.id)
+        .ok_or(ApiError::NotFound("Job"))
+}
+
+pub(super) async fn show(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
+    Ok(Json(rendered.pop().unwrap_or(Value::Null)))
+}
+
+/// The job's log as stored so far (a running job's grows; read again to follow it).
+pub(super) async fn trace(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    let bytes = state.core.db.trace(job.id, 0).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
+}
+
+pub(super) async fn retry(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
+        return Err(ApiError::Forbidden);
+    }
+    let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
+    let new_id = state
+        .scheduler
+        .retry_job(job.pipeline_id, index)
+        .await
+        .ok_or(ApiError::Forbidden)?;
+    let new_job = find_job(&state, &project, new_id).await?;
+    let mut rendered = render(&state, &project, std::slice::from_ref(&new_job)).await?;
+    Ok((StatusCode::CREATED, Json(rendered.pop().unwrap_or(Value::Null))))
+}
+
+pub(super) async fn cancel(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
+    state.scheduler.cancel_job(job.pipeline_id, index);
+    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
+    Ok((StatusCode::CREATED, Json(rendered.pop().unwrap_or(Value::Null))))
+}
+
+pub(super) async fn play(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    if job.status != "manual" {
+        return Err(ApiError::BadRequest("Unplayable Job".into()));
+    }
+    let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
+    state.scheduler.play_job(job.pipeline_id, index);
+    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
+    Ok(Json(rendered.pop().unwrap_or(Value::Null)))
+}
+
+/// The job's artifacts archive (zip).
+pub(super) async fn artifacts(
+    State(state): State<Arc<AppState>>,
+    _user: CurrentUser,
+    Path((id, job_id)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
+    let project = find_project(&state, &id).await?;
+    let job = find_job(&state, &project, job_id).await?;
+    let artifacts = state.core.db.artifacts_of_job(job.id).await?;
+    let archive = artifacts
+        .iter()
+        .find(|a| a.file_type == "archive")
+        .ok_or(ApiError::NotFound("Artifact"))?;
+    let bytes = state
+        .core
+        .blobs
+        .get(&archive.blob_key)
+        .await
+        .map_err(|_| ApiError::NotFound("Artifact"))?;
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", archive.filename),
+        )
+        .body(Body::from(bytes))
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,80 @@
+//! The REST API under `/api/v4`, shaped like GitLab's: the same paths, fields, status words,
+//! pagination headers and error bodies, so scripts written for GitLab's API mostly work.
+
+mod entities;
+mod jobs;
+mod paging;
+mod pipelines;
+mod projects;
+mod variables;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use gantry_store::db::Project;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The `/api/v4` routes.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v4/version", get(version))
+        .route("/api/v4/user", get(current_user))
+        .route("/api/v4/projects", get(projects::list).post(projects::create))
+        .route("/api/v4/projects/{id}", get(projects::show))
+        .route("/api/v4/projects/{id}/pipelines", get(pipelines::list))
+        .route("/api/v4/projects/{id}/pipeline", post(pipelines::create))
+        .route("/api/v4/projects/{id}/pipelines/{pipeline}", get(pipelines::show))
+        .route(
+            "/api/v4/projects/{id}/pipelines/{pipeline}/cancel",
+            post(pipelines::cancel),
+        )
+        .route(
+            "/api/v4/projects/{id}/pipelines/{pipeline}/retry",
+            post(pipelines::retry),
+        )
+        .route(
+            "/api/v4/projects/{id}/pipelines/{pipeline}/jobs",
+            get(jobs::of_pipeline),
+        )
+        .route("/api/v4/projects/{id}/triggers", post(pipelines::create_trigger))
+        .route("/api/v4/projects/{id}/trigger/pipeline", post(pipelines::trigger))
+        .route("/api/v4/projects/{id}/jobs", get(jobs::list))
+        .route("/api/v4/projects/{id}/jobs/{job}", get(jobs::show))
+        .route("/api/v4/projects/{id}/jobs/{job}/trace", get(jobs::trace))
+        .route("/api/v4/projects/{id}/jobs/{job}/retry", post(jobs::retry))
+        .route("/api/v4/projects/{id}/jobs/{job}/cancel", post(jobs::cancel))
+        .route("/api/v4/projects/{id}/jobs/{job}/play", post(jobs::play))
+        .route("/api/v4/projects/{id}/jobs/{job}/artifacts", get(jobs::artifacts))
+        .route(
+            "/api/v4/projects/{id}/variables",
+            get(variables::list).post(variables::create),
+        )
+        .route(
+            "/api/v4/projects/{id}/variables/{key}",
+            get(variables::show)
+                .put(variables::update)
+                .delete(variables::delete),
+        )
+}
+
+async fn version(_user: CurrentUser) -> Json<Value> {
+    Json(json!({"version": env!("CARGO_PKG_VERSION"), "revision": "gantry", "kas": {"enabled": false}}))
+}
+
+async fn current_user(State(state): State<Arc<AppState>>, CurrentUser(user): CurrentUser) -> Json<Value> {
+    Json(entities::user(&state.core, &user))
+}
+
+/// A project by numeric id or by URL-encoded path (`group%2Fname`), as GitLab accepts both.
+pub(crate) async fn find_project(state: &AppState, id: &str) -> Result<Project, ApiError> {
+    let found = match id.parse::<i64>() {
+        Ok(n) => state.core.db.project(n).await?,
+        Err(_) => state.core.db.project_by_path(id.trim_matches('/')).await?,
+    };
+    found.ok_or(ApiError::NotFound("Project"))
+}

@@ -1,0 +1,42 @@
+//! How a server is started: where it listens, keeps its data, and how it names itself.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The server's settings (from `gantry server` flags).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Where repositories, the SQLite database, blobs, builds and the secret key live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` or `sqlite://...`; SQLite in the data directory when `None`.
+    pub database_url: Option<String>,
+    /// The blob store: `file:///dir` or `s3://bucket?endpoint=...`; `<data dir>/blobs` when `None`.
+    pub blob_url: Option<String>,
+    /// The URL users and jobs reach the server at; `http://<listen address>` when `None`.
+    pub external_url: Option<String>,
+    /// How many jobs the in-process runner runs at once.
+    pub concurrency: usize,
+    /// The largest push accepted, in bytes.
+    pub max_push_bytes: u64,
+    /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
+    /// else a random one).
+    pub initial_root_token: Option<String>,
+}
+
+impl ServerConfig {
+    /// Defaults for a data directory: listen on 127.0.0.1:8080, SQLite and files in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            database_url: None,
+            blob_url: None,
+            external_url: None,
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+            max_push_bytes: 2 << 30,
+            initial_root_token: None,
+        }
+    }
+}

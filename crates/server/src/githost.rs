@@ -1,0 +1,118 @@
+//! Git over HTTP at `/<namespace>/<name>.git/...`: authenticates the caller (a personal
+//! access token as the Basic-auth password, as GitLab takes it), hands the request to
+//! [`crate::git::http`], and after a push creates a pipeline for every branch or tag that
+//! moved to a new commit (a deleted ref creates none).
+
+use crate::app::AppState;
+use crate::auth::user_for_token;
+use crate::error::ApiError;
+use crate::git::http::{PushResult, basic_auth};
+use crate::scheduler::PipelineRequest;
+use crate::scheduler::source::NULL_SHA;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gantry_store::db::Project;
+use std::sync::Arc;
+
+/// The fallback route: git's smart HTTP paths, 404 for anything else.
+pub(crate) async fn serve(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let path = request.uri().path().trim_start_matches('/').to_owned();
+    let Some((project_path, service)) = path.split_once(".git/") else {
+        return ApiError::NotFound("Page").into_response();
+    };
+    let project = match state.core.db.project_by_path(project_path).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return ask_credentials(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let pushing = service == "git-receive-pack" || request.uri().query() == Some("service=git-receive-pack");
+    let user = match basic_auth(request.headers()) {
+        Some((_, password)) => match user_for_token(&state, &password).await {
+            Ok(Some(user)) => Some(user),
+            Ok(None) => return ask_credentials(),
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let Some(user) = user else {
+        if project.visibility == "public" && !pushing {
+            return forward(&state, &project, service, request, "anonymous").await;
+        }
+        return ask_credentials();
+    };
+    forward(&state, &project, service, request, &user.username).await
+}
+
+async fn forward(
+    state: &Arc<AppState>,
+    project: &Project,
+    service: &str,
+    request: Request,
+    user: &str,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let served = crate::git::http::serve(
+        &state.core.repos,
+        &project.path,
+        service,
+        &parts.method,
+        parts.uri.query(),
+        &parts.headers,
+        body,
+        user,
+    )
+    .await;
+    match served {
+        Ok((response, push)) => {
+            if let Some(push) = push {
+                let state = state.clone();
+                let project = project.clone();
+                tokio::spawn(async move {
+                    if let Ok(result) = push.await {
+                        pipelines_for_push(&state, &project, result).await;
+                    }
+                });
+            }
+            response
+        }
+        Err(e) => {
+            tracing::warn!(error = %ApiError::internal(e), "git over HTTP");
+            (StatusCode::BAD_REQUEST, "git request failed\n").into_response()
+        }
+    }
+}
+
+fn ask_credentials() -> Response {
+    Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header(header::WWW_AUTHENTICATE, "Basic realm=\"gantry\"")
+        .body(Body::from("HTTP Basic: Access denied\n"))
+        .unwrap_or_default()
+}
+
+/// One pipeline per branch or tag the push moved to a commit.
+async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResult) {
+    for update in push.updates {
+        let Some(after) = update.after else { continue };
+        let (ref_name, tag) = if let Some(b) = update.name.strip_prefix("refs/heads/") {
+            (b.to_owned(), false)
+        } else if let Some(t) = update.name.strip_prefix("refs/tags/") {
+            (t.to_owned(), true)
+        } else {
+            continue;
+        };
+        let request = PipelineRequest {
+            ref_name,
+            tag,
+            sha: after,
+            before_sha: Some(update.before.unwrap_or_else(|| NULL_SHA.to_owned())),
+            source: "push".to_owned(),
+            variables: Vec::new(),
+        };
+        if let Err(e) = state.scheduler.create(project, request).await {
+            tracing::error!(error = %ApiError::internal(e), project = %project.path, "creating a pipeline for a push");
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! One pipeline's actor: owns the engine state machine of a pipeline, stores every event
+//! before applying it, mirrors job and pipeline statuses into the database, runs `Run`
+//! effects as runner job tasks (bounded by the server's job slots), appends their logs to the
+//! job traces with masked values hidden, and stores their artifacts in the blob store.
+//!
+//! An actor lives while its pipeline can move by itself (jobs pending, running, scheduled)
+//! and leaves when it settles; a later message (play, retry, cancel) brings it back by
+//! compiling the pipeline again and replaying its stored events.
+
+use super::{PipelineRequest, Scheduler, compile, events};
+use crate::app::Core;
+use crate::clock::now_ms;
+use gantry_engine::{Effect, Event, FailureReason, JobId, JobResult, Status};
+use gantry_executor::job::JobVariable;
+use gantry_plan::PlannedJob;
+use gantry_plan::slug::slugify;
+use gantry_runner::job::{JobEvent, JobTask, Shared, artifact_sources};
+use gantry_runner::workspace::Workspace;
+use gantry_store::db::{Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, Project, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// A pending trace is written once it holds this many bytes (else on the next tick).
+const TRACE_FLUSH_BYTES: usize = 64 << 10;
+/// How often pending traces are written while jobs run.
+const TRACE_TICK: Duration = Duration::from_millis(200);
+
+/// What reaches a pipeline's actor.
+pub(crate) enum ActorMsg {
+    /// Start (or resume) and do whatever is due.
+    Wake,
+    /// A job task's report.
+    Job(JobEvent),
+    /// A delayed job's time has come.
+    Timer(JobId),
+    /// Cancel the pipeline.
+    Cancel,
+    /// Retry a finished job; the new job's id goes back on the channel.
+    Retry(JobId, Option<tokio::sync::oneshot::Sender<i64>>),
+    /// Stop one running job.
+    CancelJob(JobId),
+    /// Retry the failed and canceled jobs.
+    RetryPipeline,
+    /// Play a manual job.
+    Play(JobId),
+}
+
+impl From<JobEvent> for ActorMsg {
+    fn from(event: JobEvent) -> Self {
+        ActorMsg::Job(event)
+    }
+}
+
+/// Runs the actor of `pipeline_id` until its pipeline settles.
+pub(crate) async fn run(
+    scheduler: Scheduler,
+    pipeline_id: i64,
+    tx: mpsc::UnboundedSender<ActorMsg>,
+    mut rx: mpsc::UnboundedReceiver<ActorMsg>,
+) {
+    let mut actor = match Actor::load(&scheduler, pipeline_id, tx).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => {
+            while scheduler.leave(pipeline_id, &mut rx).is_some() {}
+            return;
+        }
+        Err(e) => {
+            tracing::error!(pipeline_id, error = %crate::error::ApiError::internal(e), "cannot load the pipeline");
+            while scheduler.leave(pipeline_id, &mut rx).is_some() {}
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(TRACE_TICK);
+    loop {
+        if actor.idle() {
+            actor.flush_all().await;
+            match scheduler.leave(pipeline_id, &mut rx) {
+                Some(msg) => actor.handle(msg).await,
+                None => return,
+            }
+            continue;
+        }
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(msg) => actor.handle(msg).await,
+                None => return,
+            },
+            _ = tick.tick() => actor.flush_all().await,
+        }
+    }
+}
+
+struct Actor {
+    core: Arc<Core>,
+    scheduler: Scheduler,
+    pipeline: Pipeline,
+    jobs: Vec<PlannedJob>,
+    /// The current row (latest attempt) of each planned job.
+    rows: Vec<Job>,
+    /// The status last written to each current row.
+    written: Vec<Status>,
+    engine: gantry_engine::Pipeline,
+    shared: Arc<Shared>,
+    variables: Vec<Vec<JobVariable>>,
+    masks: Vec<String>,
+    tokens: HashMap<JobId, CancellationToken>,
+    /// When each running attempt started (for the duration metric).
+    started: HashMap<JobId, std::time::Instant>,
+    tasks: usize,
+    traces: Vec<Vec<u8>>,
+    trace_len: Vec<i64>,
+    tx: mpsc::UnboundedSender<ActorMsg>,
+}
+
+impl Actor {
+    /// Compiles the pipeline again, replays its stored events and resumes what was cut short.
+    async fn load(
+        scheduler: &Scheduler,
+        pipeline_id: i64,
+        tx: mpsc::UnboundedSender<ActorMsg>,
+    ) -> Result<Option<Actor>, super::ScheduleError> {
+        let core = scheduler.inner.core.clone();
+        let db = &core.db;
+        let Some(pipeline) = db.pipeline(pipeline_id).await? else {
+            return Ok(None);
+        };
+        if pipeline.config_errors.is_some() {
+            return Ok(None);
+        }
+        let Some(project) = db.project(pipeline.project_id).await? else {
+            return Ok(None);
+        };
+        let variables: Vec<(String, String)> =
+            serde_json::from_str(&pipeline.variables_json).unwrap_or_default();
+        let request = PipelineRequest {
+            ref_name: pipeline.ref_name.clone(),
+            tag: pipeline.tag,
+            sha: pipeline.sha.clone(),
+            before_sha: Some(pipeline.before_sha.clone()),
+            source: pipeline.source.clone(),
+            variables: variables.clone(),
+        };
+        let id = u64::try_from(pipeline.id).unwrap_or(0);
+        let iid = u64::try_from(pipeline.iid).unwrap_or(0);
+        let compiled = compile(&core, &project, &request, id, iid).await?;
+        let Some(compiled) = compiled.filter(|c| c.errors.is_empty()) else {
+            db.update_pipeline(
+                pipeline.id,
+                &PipelineUpdate {
+                    status: Some("failed".into()),
+                    finished_at: Some(now_ms()),
+                    ..PipelineUpdate::default()
+                },
+            )
+            .await?;
+            return Ok(None);
+        };
+        let jobs = compiled.jobs;
+        let mut rows: Vec<Option<Job>> = vec![None; jobs.len()];
+        for row in db.jobs_of_pipeline(pipeline.id, false).await? {
+            if let Some(slot) = usize::try_from(row.plan_index).ok().and_then(|i| rows.get_mut(i)) {
+                *slot = Some(row);
+            }
+        }
+        let Some(rows) = rows.into_iter().collect::<Option<Vec<Job>>>() else {
+            return Err(super::ScheduleError::Missing("job row for every planned job"));
+        };
+        let refs: Vec<&PlannedJob> = jobs.iter().collect();
+        let mut engine = gantry_engine::Pipeline::new(gantry_runner::defs::engine_defs(&refs));
+        let mut effects = engine.start();
+        let stored = db.events(pipeline.id).await?;
+        let replaying = !stored.is_empty();
+        for (_, text) in &stored {
+            if let Some(event) = events::decode(text, jobs.len()) {
+                effects = engine.apply(event);
+            }
+        }
+        let workspace = Workspace::for_pipeline(
+            &core.repo_dir(&project.path),
+            &core.config.data_dir.join("builds").join(pipeline.id.to_string()),
+            &pipeline.sha,
+            id,
+        )
+        .map_err(|e| super::ScheduleError::Compile(e.to_string()))?;
+        let mut shared = Shared::new(workspace, variables);
+        shared.job_url_prefix = format!("{}/{}/-/jobs/", core.external_url, project.path);
+        shared.pipeline_iid = Some(iid);
+        let protected = core
+            .is_protected(&project, &pipeline.ref_name, pipeline.tag)
+            .await;
+        let (variables, masks) = project_variables(&core, &project, &jobs, protected).await?;
+        let mut trace_len = Vec::with_capacity(rows.len());
+        for row in &rows {
+            trace_len.push(db.trace_len(row.id).await?);
+        }
+        let written = rows.iter().map(|r| status_of(&r.status)).collect();
+        let n = jobs.len();
+        let mut actor = Actor {
+            core,
+            scheduler: scheduler.clone(),
+            pipeline,
+            jobs,
+            rows,
+            written,
+            engine,
+            shared: Arc::new(shared),
+            variables,
+            masks,
+            tokens: HashMap::new(),
+            started: HashMap::new(),
+            tasks: 0,
+            traces: vec![Vec::new(); n],
+            trace_len,
+            tx,
+        };
+        if replaying {
+            actor.resume().await?;
+        } else {
+            actor.effects(effects).await?;
+        }
+        actor.sync().await?;
+        Ok(Some(actor))
+    }
+
+    /// After a replay: jobs that were running are lost (the process that ran them is gone)
+    /// and fail as a system failure; pending jobs run; delayed jobs wait again.
+    async fn resume(&mut self) -> Result<(), StoreError> {
+        let mut effects = Vec::new();
+        for i in 0..self.jobs.len() {
+            let job = JobId(i);
+            match self.engine.state(job).status {
+                Status::Running => {
+                    self.traces[i].extend_from_slice(
+                        b"ERROR: the server stopped while this job ran; the job failed as a system failure\n",
+                    );
+                    self.flush(i).await?;
+                    let lost = JobResult::Failed {
+                        exit_code: None,
+                        reason: FailureReason::RunnerSystemFailure,
+                    };
+                    self.store_event(&Event::Finished(job, lost)).await?;
+                    effects.extend(self.engine.apply(Event::Finished(job, lost)));
+                }
+                Status::Pending => effects.push(Effect::Run(job)),
+                Status::Scheduled => {
+                    effects.push(Effect::Timer(job, self.jobs[i].start_in.unwrap_or(0)));
+                }
+                _ => {}
+            }
+        }
+        self.effects(effects).await
+    }
+
+    fn idle(&self) -> bool {
+        self.tasks == 0 && self.engine.is_settled()
+    }
+
+    async fn handle(&mut self, msg: ActorMsg) {
+        let result = match msg {
+            ActorMsg::Wake => Ok(()),
+            ActorMsg::Job(JobEvent::Started(job)) => {
+                self.core.metrics.job_started();
+                self.started.insert(job, std::time::Instant::now());
+                self.apply(Event::Started(job)).await
+            }
+            ActorMsg::Job(JobEvent::Log(job, line)) => {
+                let line = mask(&line, &self.masks);
+                let buf = &mut self.traces[job.0];
+                buf.extend_from_slice(line.as_bytes());
+                buf.push(b'\n');
+                if buf.len() >= TRACE_FLUSH_BYTES {
+                    self.flush(job.0).await
+                } else {
+                    Ok(())
+                }
+            }
+            ActorMsg::Job(JobEvent::Finished(job, result)) => {
+                self.tasks = self.tasks.saturating_sub(1);
+                self.tokens.remove(&job);
+                let stored = self
+                    .flush(job.0)
+                    .await
+                    .and(self.store_artifacts(job.0, result).await);
+                if let Err(e) = stored {
+                    tracing::error!(error = %crate::error::ApiError::internal(e), "storing a job's output");
+                }
+                let ran = self.started.remove(&job).map(|t| t.elapsed().as_secs_f64());
+                self.core.metrics.job_finished(result_word(result), ran);
+                self.apply(Event::Finished(job, result)).await
+            }
+            ActorMsg::Timer(job) => self.apply(Event::TimerFired(job)).await,
+            ActorMsg::Cancel => self.apply(Event::Cancel).await,
+            ActorMsg::Retry(job, reply) if job.0 < self.jobs.len() => {
+                let before = self.rows[job.0].id;
+                let applied = self.apply(Event::Retry(job)).await;
+                if let Some(reply) = reply
+                    && self.rows[job.0].id != before
+                {
+                    let _ = reply.send(self.rows[job.0].id);
+                }
+                applied
+            }
+            ActorMsg::CancelJob(job) => {
+                if let Some(token) = self.tokens.get(&job) {
+                    token.cancel();
+                }
+                Ok(())
+            }
+            ActorMsg::Play(job) if job.0 < self.jobs.len() => self.apply(Event::Play(job)).await,
+            ActorMsg::Retry(..) | ActorMsg::Play(_) => Ok(()),
+            ActorMsg::RetryPipeline => self.apply(Event::RetryPipeline).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(pipeline_id = self.pipeline.id, error = %crate::error::ApiError::internal(e), "pipeline actor");
+        }
+    }
+
+    async fn store_event(&self, event: &Event) -> Result<(), StoreError> {
+        self.core
+            .db
+            .append_event(self.pipeline.id, &events::encode(event), now_ms())
+            .await
+            .map(|_| ())
+    }
+
+    /// Stores the event, applies it, carries out the effects and writes the new statuses.
+    async fn apply(&mut self, event: Event) -> Result<(), StoreError> {
+        self.store_event(&event).await?;
+        let effects = self.engine.apply(event);
+        self.effects(effects).await?;
+        self.sync().await
+    }
+
+    async fn effects(&mut self, effects: Vec<Effect>) -> Result<(), StoreError> {
+        for effect in effects {
+            match effect {
+                Effect::Run(job) => self.start(job).await?,
+                Effect::Timer(job, secs) => {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(secs)).await;
+                        let _ = tx.send(ActorMsg::Timer(job));
+                    });
+                }
+                Effect::Stop(job) => {
+                    if let Some(token) = self.tokens.get(&job) {
+                        token.cancel();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs an attempt: a new row when the current one already ran (a retry).
+    async fn start(&mut self, job: JobId) -> Result<(), StoreError> {
+        let i = job.0;
+        let db = &self.core.db;
+        let written = self.written[i];
+        if matches!(
+            written,
+            Status::Running | Status::Success | Status::Failed | Status::Canceled
+        ) {
+            if written == Status::Running {
+                // An automatic retry: the attempt that just ended failed.
+                let state = self.engine.state(job);
+                db.update_job(
+                    self.rows[i].id,
+                    &JobUpdate {
+                        status: Some("failed".into()),
+                        finished_at: Some(now_ms()),
+                        exit_code: state.exit_code,
+                        failure_reason: state.failure.map(|f| f.as_str().to_owned()),
+                        ..JobUpdate::default()
+                    },
+                )
+                .await?;
+            }
+            self.rows[i] = db.create_retry(self.rows[i].id, now_ms()).await?;
+            self.written[i] = Status::Pending;
+            self.trace_len[i] = 0;
+            self.traces[i].clear();
+        }
+        let refs: Vec<&PlannedJob> = self.jobs.iter().collect();
+        let task = JobTask {
+            id: job,
+            job: self.jobs[i].clone(),
+            attempt: self.engine.state(job).attempts,
+            sources: artifact_sources(&self.jobs[i], &refs),
+            job_id: u64::try_from(self.rows[i].id).ok(),
+            variables: self.variables[i].clone(),
+        };
+        let token = CancellationToken::new();
+        self.tokens.insert(job, token.clone());
+        self.tasks += 1;
+        self.core.metrics.job_queued();
+        let slots = self.scheduler.inner.slots.clone();
+        tokio::spawn(task.run(self.shared.clone(), self.tx.clone(), slots, token));
+        Ok(())
+    }
+
+    /// Writes every status that changed since the last write, and the pipeline's.
+    async fn sync(&mut self) -> Result<(), StoreError> {
+        let now = now_ms();
+        for i in 0..self.jobs.len() {
+            let state = self.engine.state(JobId(i));
+            if state.status == self.written[i] {
+                continue;
+            }
+            let completed = state.status.is_completed();
+            let update = JobUpdate {
+                status: Some(state.status.as_str().to_owned()),
+                started_at: (state.status == Status::Running).then_some(now),
+                finished_at: completed.then_some(now),
+                exit_code: if completed { state.exit_code } else { None },
+                failure_reason: if state.status == Status::Failed {
+                    state.failure.map(|f| f.as_str().to_owned())
+                } else {
+                    None
+                },
+                ..JobUpdate::default()
+            };
+            self.core.db.update_job(self.rows[i].id, &update).await?;
+            self.written[i] = state.status;
+        }
+        let status = self.engine.status();
+        if status.as_str() != self.pipeline.status {
+            let update = PipelineUpdate {
+                status: Some(status.as_str().to_owned()),
+                started_at: (status == Status::Running && self.pipeline.started_at.is_none()).then_some(now),
+                finished_at: status.is_completed().then_some(now),
+                ..PipelineUpdate::default()
+            };
+            self.core.db.update_pipeline(self.pipeline.id, &update).await?;
+            if let Some(t) = update.started_at {
+                self.pipeline.started_at = Some(t);
+            }
+            self.pipeline.status = status.as_str().to_owned();
+        }
+        Ok(())
+    }
+
+    async fn flush_all(&mut self) {
+        for i in 0..self.traces.len() {
+            if let Err(e) = self.flush(i).await {
+                tracing::error!(error = %crate::error::ApiError::internal(e), "writing a trace");
+            }
+        }
+    }
+
+    /// Appends the job's pending log bytes to its trace.
+    async fn flush(&mut self, i: usize) -> Result<(), StoreError> {
+        if self.traces[i].is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.traces[i]);
+        let row = self.rows[i].id;
+        let len = match self.core.db.append_trace(row, self.trace_len[i], &bytes).await {
+            Ok(len) => len,
+            Err(StoreError::TraceOffset { .. }) => {
+                let at = self.core.db.trace_len(row).await?;
+                self.core.db.append_trace(row, at, &bytes).await?
+            }
+            Err(e) => return Err(e),
+        };
+        self.trace_len[i] = len;
+        Ok(())
+    }
+
+    /// Puts the archive the attempt left (if any) into the blob store, with its expiry.
+    async fn store_artifacts(&self, i: usize, _result: JobResult) -> Result<(), StoreError> {
+        let job = &self.jobs[i];
+        let zip = self
+            .shared
+            .workspace
+            .artifacts_dir()
+            .join(format!("{}.zip", slugify(&job.name)));
+        let Ok(meta) = tokio::fs::metadata(&zip).await else {
+            return Ok(());
+        };
+        let row = &self.rows[i];
+        let key = format!("artifacts/{}/{}/artifacts.zip", self.pipeline.project_id, row.id);
+        if let Err(e) = self.core.blobs.put_file(&key, &zip).await {
+            tracing::error!(error = %crate::error::ApiError::internal(e), "storing artifacts");
+            return Ok(());
+        }
+        let now = now_ms();
+        let expire_in = job
+            .config
+            .artifacts
+            .as_ref()
+            .and_then(|a| a.expire_in)
+            .unwrap_or(Some(30 * 24 * 3600));
+        let artifact = NewArtifact {
+            job_id: row.id,
+            file_type: "archive".into(),
+            file_format: "zip".into(),
+            filename: "artifacts.zip".into(),
+            blob_key: key,
+            size: i64::try_from(meta.len()).unwrap_or(i64::MAX),
+            sha256: file_sha256(&zip).await,
+            expire_at: expire_in.map(|s| now + i64::try_from(s).unwrap_or(0) * 1000),
+        };
+        self.core.db.add_artifact(&artifact, now).await.map(|_| ())
+    }
+}
+
+/// The project's CI/CD variables each job gets (protected ones only on protected refs,
+/// environment-scoped ones only for matching environments), and the values to mask.
+async fn project_variables(
+    core: &Core,
+    project: &Project,
+    jobs: &[PlannedJob],
+    protected: bool,
+) -> Result<(Vec<Vec<JobVariable>>, Vec<String>), StoreError> {
+    let stored = core.db.variables(project.id).await?;
+    let mut masks = Vec::new();
+    let mut opened = Vec::new();
+    for v in stored {
+        if v.protected && !protected {
+            continue;
+        }
+        let Ok(value) = core.secrets.open(&v.value) else {
+            tracing::error!(key = %v.key, "a variable does not open with the server key");
+            continue;
+        };
+        let value = String::from_utf8_lossy(&value).into_owned();
+        if v.masked && !value.is_empty() {
+            masks.push(value.clone());
+        }
+        opened.push((v, value));
+    }
+    let per_job = jobs
+        .iter()
+        .map(|job| {
+            let env = job.environment.as_ref().map(|e| e.name.as_str());
+            opened
+                .iter()
+                .filter(|(v, _)| scope_matches(&v.environment_scope, env))
+                .map(|(v, value)| JobVariable {
+                    name: v.key.clone(),
+                    value: value.clone(),
+                    file: v.variable_type == "file",
+                })
+                .collect()
+        })
+        .collect();
+    // Longest first, so that a value containing another is masked whole.
+    masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    Ok((per_job, masks))
+}
+
+/// GitLab's environment scope: `*` matches every job; otherwise the job's environment name,
+/// where `*` in the scope matches any run of characters.
+fn scope_matches(scope: &str, env: Option<&str>) -> bool {
+    if scope == "*" {
+        return true;
+    }
+    let Some(env) = env else { return false };
+    let parts: Vec<&str> = scope.split('*').collect();
+    if parts.len() == 1 {
+        return scope == env;
+    }
+    let mut rest = env;
+    for (n, part) in parts.iter().enumerate() {
+        if n == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if n == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else { return false };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// A log line with every masked value replaced by `[MASKED]`, as GitLab shows them.
+fn mask(line: &str, masks: &[String]) -> String {
+    let mut out = line.to_owned();
+    for m in masks {
+        if out.contains(m.as_str()) {
+            out = out.replace(m.as_str(), "[MASKED]");
+        }
+    }
+    out
+}
+
+fn status_of(word: &str) -> Status {
+    match word {
+        "pending" => Status::Pending,
+        "running" => Status::Running,
+        "success" => Status::Success,
+        "failed" => Status::Failed,
+        "canceled" => Status::Canceled,
+        "skipped" => Status::Skipped,
+        "manual" => Status::Manual,
+        "scheduled" => Status::Scheduled,
+        "waiting_for_resource" => Status::WaitingForResource,
+        _ => Status::Created,
+    }
+}
+
+fn result_word(result: JobResult) -> &'static str {
+    match result {
+        JobResult::Success => "success",
+        JobResult::Failed { .. } => "failed",
+        JobResult::Canceled => "canceled",
+    }
+}
+
+/// The SHA-256 of a file in lowercase hex (`None` when it cannot be read).
+async fn file_sha256(path: &std::path::Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Some(hex::encode(hasher.finalize()))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_values_are_replaced_longest_first() {
+        let masks = vec!["secret-value-long".to_owned(), "secret-value".to_owned()];
+        assert_eq!(
+            mask("a secret-value-long and secret-value.", &masks),
+            "a [MASKED] and [MASKED]."
+        );
+        assert_eq!(mask("nothing here", &masks), "nothing here");
+    }
+
+    #[test]
+    fn environment_scopes_match_as_gitlab_documents() {
+        assert!(scope_matches("*", None));
+        assert!(scope_matches("production", Some("production")));
+        assert!(!scope_matches("production", Some("staging")));
+        assert!(!scope_matches("production", None));
+        assert!(scope_matches("review/*", Some("review/feature-1")));
+        assert!(!scope_matches("review/*", Some("production")));
+        assert!(scope_matches("*-east", Some("prod-east")));
+        assert!(scope_matches("a*c*e", Some("abcde")));
+        assert!(!scope_matches("a*c*e", Some("abde")));
+    }
+}

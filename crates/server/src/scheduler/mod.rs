@@ -1,0 +1,296 @@
+//! Pipelines on the server: [`Scheduler::create`] compiles a commit's configuration and
+//! stores the pipeline and its jobs; each live pipeline is then driven by one actor task
+//! ([`actor`]) that owns its engine state machine and runs its jobs through the runner code
+//! `gantry run` uses. Every event an actor applies is stored first, so after a restart the
+//! actor is rebuilt by compiling the same inputs again and replaying the events.
+
+mod actor;
+mod events;
+pub mod source;
+
+use crate::app::Core;
+use crate::clock::now_ms;
+use actor::ActorMsg;
+use gantry_engine::JobId;
+use gantry_store::db::{NewJob, NewPipeline, Pipeline, Project, StoreError};
+use source::RepoSource;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Creating or driving a pipeline failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// The database failed.
+    #[error("pipeline state")]
+    Store(#[from] StoreError),
+    /// A blocking task failed to finish.
+    #[error("compiling the pipeline: {0}")]
+    Compile(String),
+    /// The pipeline or job is not there.
+    #[error("no such {0}")]
+    Missing(&'static str),
+}
+
+/// What a pipeline is created for.
+#[derive(Clone, Debug)]
+pub struct PipelineRequest {
+    /// The branch or tag.
+    pub ref_name: String,
+    /// Whether `ref_name` is a tag.
+    pub tag: bool,
+    /// The commit.
+    pub sha: String,
+    /// The ref's commit before a push (forty zeros for a new ref; `None` outside pushes).
+    pub before_sha: Option<String>,
+    /// `CI_PIPELINE_SOURCE`: push, api, web, trigger.
+    pub source: String,
+    /// Pipeline variables (highest precedence).
+    pub variables: Vec<(String, String)>,
+}
+
+/// The compiled inputs of a pipeline, rebuilt the same way after a restart.
+pub(crate) struct Compiled {
+    pub(crate) jobs: Vec<gantry_plan::PlannedJob>,
+    pub(crate) created: bool,
+    pub(crate) errors: Vec<String>,
+}
+
+/// Starts and reaches pipeline actors.
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    core: Arc<Core>,
+    actors: Mutex<HashMap<i64, mpsc::UnboundedSender<ActorMsg>>>,
+    slots: Arc<Semaphore>,
+}
+
+impl Scheduler {
+    /// A scheduler running at most `config.concurrency` jobs at once.
+    pub fn new(core: Arc<Core>) -> Self {
+        let slots = Arc::new(Semaphore::new(core.config.concurrency.max(1)));
+        Scheduler {
+            inner: Arc::new(Inner {
+                core,
+                actors: Mutex::new(HashMap::new()),
+                slots,
+            }),
+        }
+    }
+
+    /// Creates the pipeline GitLab would create for `request` in `project`: `None` when the
+    /// commit has no `.gitlab-ci.yml` or its workflow rules create none; a failed pipeline
+    /// holding the diagnostics when the configuration is invalid; else a running pipeline.
+    pub async fn create(
+        &self,
+        project: &Project,
+        request: PipelineRequest,
+    ) -> Result<Option<Pipeline>, ScheduleError> {
+        let core = &self.inner.core;
+        let compiled = compile(core, project, &request, 0, 0).await?;
+        let Some(compiled) = compiled else { return Ok(None) };
+        if compiled.errors.is_empty() && !compiled.created {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let failed = !compiled.errors.is_empty();
+        let new = NewPipeline {
+            project_id: project.id,
+            ref_name: request.ref_name.clone(),
+            tag: request.tag,
+            sha: request.sha.clone(),
+            before_sha: request
+                .before_sha
+                .clone()
+                .unwrap_or_else(|| source::NULL_SHA.to_owned()),
+            source: request.source.clone(),
+            status: if failed { "failed" } else { "created" }.to_owned(),
+            config_errors: failed.then(|| serde_json::to_string(&compiled.errors).unwrap_or_default()),
+            variables_json: serde_json::to_string(&request.variables).unwrap_or_else(|_| "[]".into()),
+        };
+        let pipeline = core.db.create_pipeline(&new, now).await?;
+        core.metrics.pipeline_created(&pipeline.source);
+        if failed {
+            return Ok(Some(pipeline));
+        }
+        let new_jobs: Vec<NewJob> = compiled
+            .jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| NewJob {
+                name: j.name.clone(),
+                stage: j.stage.clone(),
+                stage_idx: i64::try_from(j.stage_index).unwrap_or(0),
+                status: "created".to_owned(),
+                allow_failure: j.allow_failure,
+                when: when_word(j.when).to_owned(),
+                plan_index: i64::try_from(i).unwrap_or(0),
+            })
+            .collect();
+        core.db.create_jobs(pipeline.id, &new_jobs, now).await?;
+        self.send(pipeline.id, ActorMsg::Wake);
+        Ok(Some(pipeline))
+    }
+
+    /// Cancels a pipeline: running jobs are stopped, the others canceled.
+    pub fn cancel(&self, pipeline_id: i64) {
+        self.send(pipeline_id, ActorMsg::Cancel);
+    }
+
+    /// Retries the failed and canceled jobs of a pipeline.
+    pub fn retry_pipeline(&self, pipeline_id: i64) {
+        self.send(pipeline_id, ActorMsg::RetryPipeline);
+    }
+
+    /// Retries one finished job (by its plan position in the pipeline); the new job's id,
+    /// or `None` when the job cannot be retried now.
+    pub async fn retry_job(&self, pipeline_id: i64, plan_index: usize) -> Option<i64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(pipeline_id, ActorMsg::Retry(JobId(plan_index), Some(tx)));
+        rx.await.ok()
+    }
+
+    /// Stops one running job (it ends canceled).
+    pub fn cancel_job(&self, pipeline_id: i64, plan_index: usize) {
+        self.send(pipeline_id, ActorMsg::CancelJob(JobId(plan_index)));
+    }
+
+    /// Plays a manual job.
+    pub fn play_job(&self, pipeline_id: i64, plan_index: usize) {
+        self.send(pipeline_id, ActorMsg::Play(JobId(plan_index)));
+    }
+
+    /// After a start: every pipeline the database says is unfinished gets its actor back;
+    /// jobs that were running when the server stopped fail as a system failure (and are
+    /// retried when their `retry` says so).
+    pub async fn recover(&self) -> Result<usize, ScheduleError> {
+        let pipelines = self.inner.core.db.unfinished_pipelines().await?;
+        for p in &pipelines {
+            self.send(p.id, ActorMsg::Wake);
+        }
+        Ok(pipelines.len())
+    }
+
+    /// Delivers a message to the pipeline's actor, starting (or resuming) it when it is not
+    /// running. Senders are taken and used under the lock, and an actor only leaves the map
+    /// under the same lock with an empty mailbox, so no message is lost.
+    fn send(&self, pipeline_id: i64, msg: ActorMsg) {
+        let Ok(mut actors) = self.inner.actors.lock() else {
+            return;
+        };
+        let msg = match actors.get(&pipeline_id) {
+            Some(tx) => match tx.send(msg) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(msg)) => msg,
+            },
+            None => msg,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(msg);
+        actors.insert(pipeline_id, tx.clone());
+        let scheduler = self.clone();
+        tokio::spawn(async move {
+            actor::run(scheduler, pipeline_id, tx, rx).await;
+        });
+    }
+
+    /// Removes the actor's mailbox if it is empty; false when a message arrived meanwhile.
+    fn leave(&self, pipeline_id: i64, rx: &mut mpsc::UnboundedReceiver<ActorMsg>) -> Option<ActorMsg> {
+        let Ok(mut actors) = self.inner.actors.lock() else {
+            return None;
+        };
+        match rx.try_recv() {
+            Ok(msg) => Some(msg),
+            Err(_) => {
+                actors.remove(&pipeline_id);
+                None
+            }
+        }
+    }
+}
+
+/// GitLab's word for a job's `when`.
+fn when_word(when: gantry_config::model::When) -> &'static str {
+    use gantry_config::model::When;
+    match when {
+        When::OnSuccess => "on_success",
+        When::OnFailure => "on_failure",
+        When::Always => "always",
+        When::Manual => "manual",
+        When::Delayed => "delayed",
+        When::Never => "never",
+    }
+}
+
+/// Compiles the configuration of `request`'s commit; `None` without a `.gitlab-ci.yml`.
+pub(crate) async fn compile(
+    core: &Core,
+    project: &Project,
+    request: &PipelineRequest,
+    pipeline_id: u64,
+    pipeline_iid: u64,
+) -> Result<Option<Compiled>, ScheduleError> {
+    let git_dir = core.repo_dir(&project.path);
+    let repos_root = core.repos_root();
+    let project = project.clone();
+    let request = request.clone();
+    let server_url = core.external_url.clone();
+    let protected = core.is_protected(&project, &request.ref_name, request.tag).await;
+    tokio::task::spawn_blocking(move || {
+        let source = RepoSource::new(git_dir, repos_root, request.sha.clone());
+        if !source.files().iter().any(|f| f == ".gitlab-ci.yml") {
+            return None;
+        }
+        let (message, author, timestamp) = source.commit();
+        let before = request.before_sha.clone().unwrap_or_default();
+        let ctx = gantry_plan::Context {
+            source: request.source.clone(),
+            ref_name: request.ref_name.clone(),
+            is_tag: request.tag,
+            default_branch: project.default_branch.clone(),
+            sha: request.sha.clone(),
+            before_sha: if before.is_empty() {
+                source::NULL_SHA.to_owned()
+            } else {
+                before.clone()
+            },
+            commit_message: message,
+            commit_author: author,
+            commit_timestamp: timestamp,
+            changed_files: if request.source == "push" {
+                source.changed_since_sha(&before)
+            } else {
+                None
+            },
+            project_files: source.files().to_vec(),
+            pipeline_variables: request.variables.clone(),
+            project_path: project.path.clone(),
+            project_dir: format!("/builds/{}", project.path),
+            pipeline_id,
+            pipeline_iid,
+            server_url,
+            protected,
+        };
+        let compiled = gantry_plan::compile(".gitlab-ci.yml", &source, &ctx, &source);
+        let errors: Vec<String> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.display(&compiled.files).to_string())
+            .collect();
+        let (jobs, created) = match compiled.plan {
+            Some(plan) => (plan.jobs, plan.created),
+            None => (Vec::new(), false),
+        };
+        Some(Compiled {
+            jobs,
+            created,
+            errors,
+        })
+    })
+    .await
+    .map_err(|e| ScheduleError::Compile(e.to_string()))
+}
