@@ -72,9 +72,21 @@ impl Core {
         self.repos_root().join(format!("{project_path}.git"))
     }
 
-    /// Whether a ref is protected: the default branch is, as in a new GitLab project.
+    /// Whether a ref is protected: a branch one of the project's protected branch rules
+    /// covers (a new project's default branch is). Tags are not protected (gantry has no
+    /// protected tags yet). When the rules cannot be read, the ref counts as unprotected, so
+    /// protected variables are withheld rather than leaked.
     pub async fn is_protected(&self, project: &Project, ref_name: &str, tag: bool) -> bool {
-        !tag && ref_name == project.default_branch
+        if tag {
+            return false;
+        }
+        match self.db.protected_branches(project.id).await {
+            Ok(rules) => rules.iter().any(|r| r.matches(ref_name)),
+            Err(e) => {
+                tracing::error!(error = %e, project = %project.path, "reading protected branches");
+                false
+            }
+        }
     }
 }
 
@@ -102,7 +114,7 @@ async fn readiness(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state
         .core
         .db
-        .list_projects(gantry_store::db::Page { page: 1, per_page: 1 })
+        .list_projects(None, gantry_store::db::Page { page: 1, per_page: 1 })
         .await
     {
         Ok(_) => (axum::http::StatusCode::OK, r#"{"status":"ok"}"#),

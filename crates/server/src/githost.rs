@@ -1,12 +1,15 @@
 //! Git over HTTP at `/<namespace>/<name>.git/...`: authenticates the caller (a personal
-//! access token as the Basic-auth password, as GitLab takes it), hands the request to
+//! access token as the Basic-auth password, as GitLab takes it), checks the caller's access
+//! (reading takes a guest, pushing a developer, and protected branches their own level;
+//! [`crate::access`]), hands the request to
 //! [`crate::git::http`], and after a push creates a pipeline for every branch or tag that
 //! moved to a new commit (a deleted ref creates none).
 
+use crate::access::{self, Level};
 use crate::app::AppState;
 use crate::auth::user_for_token;
 use crate::error::ApiError;
-use crate::git::http::{PushResult, basic_auth};
+use crate::git::http::{PushPolicy, PushResult, basic_auth};
 use crate::scheduler::PipelineRequest;
 use crate::scheduler::source::NULL_SHA;
 use axum::body::Body;
@@ -36,13 +39,46 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, request: Request) 
         },
         None => None,
     };
-    let Some(user) = user else {
-        if project.visibility == "public" && !pushing {
-            return forward(&state, &project, service, request, "anonymous").await;
+    let level = access::level(user.as_ref(), &project);
+    let name = user.as_ref().map_or("anonymous", |u| u.username.as_str());
+    match (level, &user) {
+        // Anonymous callers are asked to sign in, whatever the project, as GitLab does.
+        (_, None) if pushing => return ask_credentials(),
+        (Level::None, None) => return ask_credentials(),
+        (Level::None, Some(_)) => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "The project you were looking for could not be found.\n",
+            );
         }
-        return ask_credentials();
+        (l, Some(_)) if pushing && l < Level::Developer => {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "You are not allowed to push code to this project.\n",
+            );
+        }
+        _ => {}
+    }
+    let policy = if pushing {
+        match state.core.db.protected_branches(project.id).await {
+            Ok(rules) => PushPolicy {
+                deny: rules
+                    .iter()
+                    .filter(|r| !access::rule_allows(level, r))
+                    .map(|r| r.name.clone())
+                    .collect(),
+                protected: rules.into_iter().map(|r| r.name).collect(),
+            },
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else {
+        PushPolicy::default()
     };
-    forward(&state, &project, service, request, &user.username).await
+    forward(&state, &project, service, request, name, &policy).await
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (status, text).into_response()
 }
 
 async fn forward(
@@ -51,6 +87,7 @@ async fn forward(
     service: &str,
     request: Request,
     user: &str,
+    policy: &PushPolicy,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let served = crate::git::http::serve(
@@ -62,6 +99,7 @@ async fn forward(
         &parts.headers,
         body,
         user,
+        policy,
     )
     .await;
     match served {

@@ -4,6 +4,7 @@
 //!
 //! Start one with [`app::start`]; tests can also build the [`app::router`] around a state.
 
+pub mod access;
 mod api;
 pub mod app;
 pub mod auth;

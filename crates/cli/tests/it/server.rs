@@ -473,3 +473,145 @@ long:
         assert!(zip_bytes.starts_with(b"PK"), "the artifact survives the restart");
     }
 }
+
+const GUARDED_PIPELINE: &str = r#"
+show:
+  script:
+    - echo "deploy key is ${DEPLOY_KEY:-withheld}"
+"#;
+
+/// Pushes `refspec` and returns git's exit status and error output.
+fn push(work: &Work, remote: &str, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["push", remote];
+    all.extend_from_slice(args);
+    let out = work.run_git(&all);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The commit a branch of a hosted repository points at, as `git ls-remote` sees it.
+fn remote_head(work: &Work, remote: &str, branch: &str) -> Option<String> {
+    let out = work.run_git(&["ls-remote", remote, &format!("refs/heads/{branch}")]);
+    assert!(
+        out.status.success(),
+        "ls-remote: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .map(str::to_owned)
+}
+
+#[test]
+fn access_levels_and_protected_branches_decide_who_sees_pushes_and_gets_protected_variables() {
+    for database in databases() {
+        let label = if database.is_some() { "postgres" } else { "sqlite" };
+        println!("server: access scenario on {label}");
+        let data = tempfile::tempdir().expect("data dir");
+        let server = Server::start(data.path(), database.as_deref());
+        let (status, project) = server.post("projects", json!({"name": "guarded", "namespace": "ops"}));
+        assert_eq!(status, 201, "{project}");
+        let id = "ops%2Fguarded";
+        let (status, var) = server.post(
+            &format!("projects/{id}/variables"),
+            json!({"key": "DEPLOY_KEY", "value": "only-on-protected", "protected": true}),
+        );
+        assert_eq!(status, 201, "{var}");
+        // A new project's default branch is protected, for maintainers to push.
+        let rules = server.get(&format!("projects/{id}/protected_branches"));
+        assert_eq!(rules[0]["name"], "main", "{rules}");
+        assert_eq!(rules[0]["push_access_levels"][0]["access_level"], 40, "{rules}");
+
+        // Protected variables reach jobs on protected branches only.
+        let remote = server.remote("ops/guarded", TOKEN);
+        let work = Work::new(&[(".gitlab-ci.yml", GUARDED_PIPELINE)]);
+        work.git(&["branch", "feature"]);
+        work.git(&["push", "-q", &remote, "main", "feature"]);
+        for (branch, expected) in [("main", "only-on-protected"), ("feature", "withheld")] {
+            let pipeline = server.finished_pipeline(id, branch, 0);
+            assert_eq!(pipeline["status"], "success", "{pipeline}");
+            let jobs = server.jobs(id, pipeline["id"].as_i64().expect("id"));
+            let log = server.trace(id, job_named(&jobs, "show")["id"].as_i64().expect("job id"));
+            assert!(
+                log.contains(&format!("deploy key is {expected}")),
+                "{branch}: {log}"
+            );
+        }
+
+        // Another user cannot see a private project: 404 in the API and for git, not listed.
+        let (status, bob) = server.post("users", json!({"username": "bob"}));
+        assert_eq!(status, 201, "{bob}");
+        let (status, token) = server.post(
+            &format!("users/{}/personal_access_tokens", bob["id"]),
+            json!({"name": "bob's", "scopes": ["api"]}),
+        );
+        assert_eq!(status, 201, "{token}");
+        let bob_token = token["token"].as_str().expect("token").to_owned();
+        let (status, body) = server.call(reqwest::Method::GET, &format!("projects/{id}"), None, &bob_token);
+        assert_eq!((status, body), (404, json!({"message": "404 Project Not Found"})));
+        let (status, list) = server.call(reqwest::Method::GET, "projects", None, &bob_token);
+        assert_eq!((status, list), (200, json!([])));
+        let (status, _) = server.call(
+            reqwest::Method::POST,
+            "users",
+            Some(json!({"username": "eve"})),
+            &bob_token,
+        );
+        assert_eq!(status, 403, "only an administrator creates users");
+        let (ok, err) = push(&work, &server.remote("ops/guarded", &bob_token), &["main:bobs"]);
+        assert!(!ok && err.contains("not found"), "bob pushed: {err}");
+
+        // A rule with "No one" refuses every push to its branches, with git's own error.
+        let (status, rule) = server.post(
+            &format!("projects/{id}/protected_branches"),
+            json!({"name": "release/*", "push_access_level": 0}),
+        );
+        assert_eq!(status, 201, "{rule}");
+        assert_eq!(
+            rule["push_access_levels"][0]["access_level_description"],
+            "No one"
+        );
+        let (status, _) = server.post(
+            &format!("projects/{id}/protected_branches"),
+            json!({"name": "release/*"}),
+        );
+        assert_eq!(status, 409, "protecting twice");
+        let (ok, err) = push(&work, &remote, &["main:release/1.0"]);
+        assert!(!ok, "pushed to a branch no one may push to");
+        assert!(
+            err.contains("not allowed to push code to the protected branch release/1.0"),
+            "{err}"
+        );
+        assert_eq!(remote_head(&work, &remote, "release/1.0"), None);
+
+        // Even a maintainer cannot force push to or delete a protected branch.
+        let main_before = remote_head(&work, &remote, "main").expect("main");
+        work.git(&["commit", "-q", "--amend", "-m", "rewritten"]);
+        let (ok, err) = push(&work, &remote, &["--force", "main"]);
+        assert!(!ok && err.contains("not allowed to force push"), "{err}");
+        let (ok, err) = push(&work, &remote, &[":main"]);
+        assert!(
+            !ok && err.contains("cannot delete the protected branch main"),
+            "{err}"
+        );
+        assert_eq!(remote_head(&work, &remote, "main"), Some(main_before));
+        // An unprotected branch takes a force push.
+        let (ok, err) = push(&work, &remote, &["--force", "main:feature"]);
+        assert!(ok, "{err}");
+
+        // Unprotecting lifts the rule.
+        let (status, _) = server.call(
+            reqwest::Method::DELETE,
+            &format!("projects/{id}/protected_branches/release%2F*"),
+            None,
+            TOKEN,
+        );
+        assert_eq!(status, 204);
+        let (ok, err) = push(&work, &remote, &["main:release/1.0"]);
+        assert!(ok, "{err}");
+        assert!(remote_head(&work, &remote, "release/1.0").is_some());
+    }
+}

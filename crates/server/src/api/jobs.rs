@@ -2,6 +2,7 @@
 
 use super::pipelines::find_pipeline;
 use super::{entities, find_project, paging};
+use crate::access::Level;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -49,12 +50,12 @@ async fn render(state: &AppState, project: &Project, jobs: &[Job]) -> Result<Vec
 
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     OriginalUri(uri): OriginalUri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let (scopes, page) = scopes_and_page(query.as_deref());
     let (jobs, total) = state.core.db.list_project_jobs(project.id, &scopes, page).await?;
     let body = render(&state, &project, &jobs).await?;
@@ -64,11 +65,11 @@ pub(super) async fn list(
 
 pub(super) async fn of_pipeline(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, pipeline_id)): Path<(String, i64)>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
     let (scopes, _) = scopes_and_page(query.as_deref());
     let include_retried = query
@@ -98,10 +99,10 @@ async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Jo
 
 pub(super) async fn show(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let job = find_job(&state, &project, job_id).await?;
     let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
     Ok(Json(rendered.pop().unwrap_or(Value::Null)))
@@ -110,10 +111,10 @@ pub(super) async fn show(
 /// The job's log as stored so far (a running job's grows; read again to follow it).
 pub(super) async fn trace(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let job = find_job(&state, &project, job_id).await?;
     let bytes = state.core.db.trace(job.id, 0).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
@@ -121,10 +122,10 @@ pub(super) async fn trace(
 
 pub(super) async fn retry(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let job = find_job(&state, &project, job_id).await?;
     if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
         return Err(ApiError::Forbidden);
@@ -142,10 +143,10 @@ pub(super) async fn retry(
 
 pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let job = find_job(&state, &project, job_id).await?;
     let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
     state.scheduler.cancel_job(job.pipeline_id, index);
@@ -155,10 +156,10 @@ pub(super) async fn cancel(
 
 pub(super) async fn play(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let job = find_job(&state, &project, job_id).await?;
     if job.status != "manual" {
         return Err(ApiError::BadRequest("Unplayable Job".into()));
@@ -172,10 +173,10 @@ pub(super) async fn play(
 /// The job's artifacts archive (zip).
 pub(super) async fn artifacts(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, job_id)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let job = find_job(&state, &project, job_id).await?;
     let artifacts = state.core.db.artifacts_of_job(job.id).await?;
     let archive = artifacts

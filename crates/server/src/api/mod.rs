@@ -6,8 +6,11 @@ mod jobs;
 mod paging;
 mod pipelines;
 mod projects;
+mod protected_branches;
+mod users;
 mod variables;
 
+use crate::access::{self, Level};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -15,7 +18,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use gantry_store::db::Project;
+use gantry_store::db::{Project, User};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -24,6 +27,12 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v4/version", get(version))
         .route("/api/v4/user", get(current_user))
+        .route("/api/v4/users", post(users::create))
+        .route("/api/v4/users/{user}", get(users::show))
+        .route(
+            "/api/v4/users/{user}/personal_access_tokens",
+            post(users::create_token),
+        )
         .route("/api/v4/projects", get(projects::list).post(projects::create))
         .route("/api/v4/projects/{id}", get(projects::show))
         .route("/api/v4/projects/{id}/pipelines", get(pipelines::list))
@@ -51,6 +60,14 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v4/projects/{id}/jobs/{job}/play", post(jobs::play))
         .route("/api/v4/projects/{id}/jobs/{job}/artifacts", get(jobs::artifacts))
         .route(
+            "/api/v4/projects/{id}/protected_branches",
+            get(protected_branches::list).post(protected_branches::create),
+        )
+        .route(
+            "/api/v4/projects/{id}/protected_branches/{name}",
+            get(protected_branches::show).delete(protected_branches::delete),
+        )
+        .route(
             "/api/v4/projects/{id}/variables",
             get(variables::list).post(variables::create),
         )
@@ -70,11 +87,28 @@ async fn current_user(State(state): State<Arc<AppState>>, CurrentUser(user): Cur
     Json(entities::user(&state.core, &user))
 }
 
-/// A project by numeric id or by URL-encoded path (`group%2Fname`), as GitLab accepts both.
-pub(crate) async fn find_project(state: &AppState, id: &str) -> Result<Project, ApiError> {
+/// A project by numeric id or by URL-encoded path (`group%2Fname`), as GitLab accepts both,
+/// whoever asks.
+pub(crate) async fn lookup_project(state: &AppState, id: &str) -> Result<Project, ApiError> {
     let found = match id.parse::<i64>() {
         Ok(n) => state.core.db.project(n).await?,
         Err(_) => state.core.db.project_by_path(id.trim_matches('/')).await?,
     };
     found.ok_or(ApiError::NotFound("Project"))
+}
+
+/// The project `id` if `user` may act on it at `need`: 404 when they cannot see it at all
+/// (GitLab does not reveal it exists), 403 when they see it but lack the level.
+pub(crate) async fn find_project(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    need: Level,
+) -> Result<Project, ApiError> {
+    let project = lookup_project(state, id).await?;
+    match access::level(Some(user), &project) {
+        Level::None => Err(ApiError::NotFound("Project")),
+        have if have < need => Err(ApiError::Forbidden),
+        _ => Ok(project),
+    }
 }

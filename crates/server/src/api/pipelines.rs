@@ -1,6 +1,7 @@
 //! `/projects/:id/pipelines`, `/pipeline` (create), cancel, retry, and trigger tokens.
 
-use super::{entities, find_project, paging};
+use super::{entities, find_project, lookup_project, paging};
+use crate::access::Level;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, new_token, token_hash};
 use crate::clock::now_ms;
@@ -29,12 +30,12 @@ pub(super) struct ListQuery {
 
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let filter = PipelineFilter {
         ref_name: q.ref_name,
         status: q.status,
@@ -68,10 +69,10 @@ pub(super) async fn find_pipeline(
 
 pub(super) async fn show(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, pipeline_id)): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
     Ok(Json(entities::pipeline(&state.core, &project, &pipeline)))
 }
@@ -92,11 +93,11 @@ pub(super) struct CreateBody {
 
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     Json(body): Json<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let vars = body.variables.into_iter().map(|v| (v.key, v.value)).collect();
     let pipeline = start(&state, &project, &body.ref_name, "api", vars).await?;
     Ok((
@@ -148,10 +149,10 @@ async fn start(
 
 pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, pipeline_id)): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
     state.scheduler.cancel(pipeline.id);
     Ok(Json(entities::pipeline(&state.core, &project, &pipeline)))
@@ -159,10 +160,10 @@ pub(super) async fn cancel(
 
 pub(super) async fn retry(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, pipeline_id)): Path<(String, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Developer).await?;
     let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
     state.scheduler.retry_pipeline(pipeline.id);
     Ok((
@@ -179,11 +180,11 @@ pub(super) struct TriggerBody {
 
 pub(super) async fn create_trigger(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     Json(body): Json<TriggerBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     let token = new_token("glptt-");
     let trigger = state
         .core
@@ -246,7 +247,7 @@ pub(super) async fn trigger(
         .project_by_trigger(&token_hash(token))
         .await?
         .ok_or(ApiError::NotFound("Project"))?;
-    if find_project(&state, &id).await?.id != project.id {
+    if lookup_project(&state, &id).await?.id != project.id {
         return Err(ApiError::NotFound("Project"));
     }
     let variables = fields

@@ -1,6 +1,8 @@
-//! `/projects`: list, create (with its git repository), show.
+//! `/projects`: list (what the caller may see), create (with its git repository and its
+//! default branch protected), show.
 
 use super::{entities, find_project, paging};
+use crate::access::Level;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_ms;
@@ -9,19 +11,20 @@ use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use gantry_store::db::{NewProject, StoreError};
+use gantry_store::db::{MAINTAINER_ACCESS, NewProject, StoreError};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Query(q): Query<paging::PageQuery>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<impl IntoResponse, ApiError> {
     let page = q.page();
-    let (projects, total) = state.core.db.list_projects(page).await?;
+    let viewer = (!user.is_admin).then_some(user.id);
+    let (projects, total) = state.core.db.list_projects(viewer, page).await?;
     let body: Vec<Value> = projects
         .iter()
         .map(|p| entities::project(&state.core, p))
@@ -32,10 +35,10 @@ pub(super) async fn list(
 
 pub(super) async fn show(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
     Ok(Json(entities::project(&state.core, &project)))
 }
 
@@ -63,6 +66,12 @@ pub(super) async fn create(
     let namespace = namespace.trim_matches('/').to_owned();
     let path = format!("{namespace}/{name}");
     let default_branch = body.default_branch.unwrap_or_else(|| "main".into());
+    let visibility = body.visibility.unwrap_or_else(|| "private".into());
+    if !matches!(visibility.as_str(), "private" | "internal" | "public") {
+        return Err(ApiError::BadRequest(
+            "visibility does not have a valid value".into(),
+        ));
+    }
     let taken = || ApiError::BadRequest(format!("path `{path}` has already been taken"));
     if state.core.db.project_by_path(&path).await?.is_some() {
         return Err(taken());
@@ -77,14 +86,22 @@ pub(super) async fn create(
         namespace,
         name,
         default_branch,
-        visibility: body.visibility.unwrap_or_else(|| "private".into()),
+        visibility,
         creator_id: user.id,
     };
     match state.core.db.create_project(&new, now_ms()).await {
-        Ok(project) => Ok((
-            StatusCode::CREATED,
-            Json(entities::project(&state.core, &project)),
-        )),
+        Ok(project) => {
+            // The default branch starts protected, as in a new GitLab project.
+            state
+                .core
+                .db
+                .protect_branch(project.id, &project.default_branch, MAINTAINER_ACCESS)
+                .await?;
+            Ok((
+                StatusCode::CREATED,
+                Json(entities::project(&state.core, &project)),
+            ))
+        }
         Err(StoreError::Conflict(_)) => Err(taken()),
         Err(e) => Err(e.into()),
     }

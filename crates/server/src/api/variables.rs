@@ -2,6 +2,7 @@
 //! stored. Values come back only to administrators; other callers see `null`.
 
 use super::find_project;
+use crate::access::Level;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -93,7 +94,7 @@ pub(super) async fn list(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     let vars = state.core.db.variables(project.id).await?;
     Ok(Json(vars.iter().map(|v| render(&state, &user, v)).collect()))
 }
@@ -123,7 +124,7 @@ pub(super) async fn show(
     Path((id, key)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     let v = find(&state, project.id, &key, &scope_of(&query)).await?;
     Ok(Json(render(&state, &user, &v)))
 }
@@ -134,7 +135,7 @@ pub(super) async fn create(
     Path(id): Path<String>,
     Json(body): Json<Body>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     let key = body
         .key
         .clone()
@@ -158,7 +159,7 @@ pub(super) async fn update(
     Query(query): Query<HashMap<String, String>>,
     Json(body): Json<Body>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     let old = find(&state, project.id, &key, &scope_of(&query)).await?;
     let v = variable(&state, project.id, key.clone(), &body, Some(&old));
     validate(&key, &body.value, v.masked)?;
@@ -175,11 +176,11 @@ pub(super) async fn update(
 
 pub(super) async fn delete(
     State(state): State<Arc<AppState>>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((id, key)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<StatusCode, ApiError> {
-    let project = find_project(&state, &id).await?;
+    let project = find_project(&state, &user, &id, Level::Maintainer).await?;
     if state
         .core
         .db

@@ -33,6 +33,16 @@ pub struct PushResult {
     pub updates: Vec<RefUpdate>,
 }
 
+/// What a push may change, enforced by the `pre-receive` hook ([`super::PRE_RECEIVE`]) inside
+/// git's own transaction, so a refused ref is never written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PushPolicy {
+    /// Branch patterns (`*` wildcards) the pusher may not update at all.
+    pub deny: Vec<String>,
+    /// Every protected branch pattern: no deletion, no force push, whoever pushes.
+    pub protected: Vec<String>,
+}
+
 /// The user name and password of a `Authorization: Basic` header.
 pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -66,8 +76,9 @@ pub fn diff_refs(before: &BTreeMap<String, String>, after: &BTreeMap<String, Str
 }
 
 /// Serves one smart-HTTP request for the repository of `project_path` (the part after
-/// `.git/` is `service`), as `user`. The caller has authenticated and authorized it. A push
-/// also returns where its [`PushResult`] arrives once git has finished.
+/// `.git/` is `service`), as `user`. The caller has authenticated and authorized it; a push
+/// may change only what `policy` allows. A push also returns where its [`PushResult`]
+/// arrives once git has finished.
 #[allow(clippy::too_many_arguments)]
 pub async fn serve(
     repos: &Repositories,
@@ -78,6 +89,7 @@ pub async fn serve(
     headers: &HeaderMap,
     body: Body,
     user: &str,
+    policy: &PushPolicy,
 ) -> Result<(Response, Option<oneshot::Receiver<PushResult>>), GitError> {
     let wanted = match (method, service) {
         (&Method::GET, "info/refs") => match query.and_then(|q| q.strip_prefix("service=")) {
@@ -106,6 +118,11 @@ pub async fn serve(
             None,
         ));
     }
+    let hooks = if posting_push {
+        Some(repos.hooks_dir().await?)
+    } else {
+        None
+    };
     let push = if posting_push {
         let guard = repos.push_lock(project_path).lock_owned().await;
         let before = repo.refs().await?;
@@ -143,6 +160,14 @@ pub async fn serve(
         .kill_on_drop(true);
     if let Some(l) = length {
         cmd.env("CONTENT_LENGTH", l.to_string());
+    }
+    if let Some(hooks) = hooks {
+        // git reads configuration from the environment too; this points it at our hooks.
+        cmd.env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "core.hooksPath")
+            .env("GIT_CONFIG_VALUE_0", hooks)
+            .env("GANTRY_DENY_PUSH", policy.deny.join("\n"))
+            .env("GANTRY_PROTECTED", policy.protected.join("\n"));
     }
     let mut child = cmd.spawn().map_err(|source| GitError::Spawn {
         what: program.to_owned(),

@@ -7,6 +7,49 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// The `pre-receive` hook of every repository: refuses the ref updates a push's
+/// [`http::PushPolicy`] forbids (it reads `GANTRY_DENY_PUSH` and `GANTRY_PROTECTED`, one
+/// pattern per line) with a message the pusher's git prints.
+pub const PRE_RECEIVE: &str = r#"#!/bin/sh
+# Written by the gantry server. Refuses pushes that protected branch rules forbid.
+zero=0000000000000000000000000000000000000000
+nl='
+'
+set -f
+# Whether branch $1 matches one of the newline-separated patterns in $2.
+matches() {
+    branch=$1
+    saved_ifs=$IFS
+    IFS=$nl
+    set -- $2
+    IFS=$saved_ifs
+    for pattern in "$@"; do
+        case "$branch" in $pattern) return 0 ;; esac
+    done
+    return 1
+}
+status=0
+while read -r old new ref; do
+    case "$ref" in
+        refs/heads/*) branch=${ref#refs/heads/} ;;
+        *) continue ;;
+    esac
+    if matches "$branch" "$GANTRY_DENY_PUSH"; then
+        echo "You are not allowed to push code to the protected branch $branch." >&2
+        status=1
+    elif matches "$branch" "$GANTRY_PROTECTED"; then
+        if [ "$new" = "$zero" ]; then
+            echo "You cannot delete the protected branch $branch with a push." >&2
+            status=1
+        elif [ "$old" != "$zero" ] && ! git merge-base --is-ancestor "$old" "$new"; then
+            echo "You are not allowed to force push to the protected branch $branch." >&2
+            status=1
+        fi
+    fi
+done
+exit $status
+"#;
+
 /// Something went wrong with a repository.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -128,6 +171,30 @@ impl Repositories {
         run(Some(&repo.dir), &["config", "http.receivepack", "true"]).await?;
         run(Some(&repo.dir), &["config", "receive.fsckObjects", "true"]).await?;
         Ok(repo)
+    }
+
+    /// The directory of the hooks every push runs (`<root>/.hooks`, a name no project path
+    /// can take), written when missing or outdated.
+    pub(crate) async fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+        let dir = self.root.join(".hooks");
+        let hook = dir.join("pre-receive");
+        if tokio::fs::read_to_string(&hook).await.ok().as_deref() == Some(PRE_RECEIVE) {
+            return Ok(dir);
+        }
+        let io = |source| GitError::Spawn {
+            what: "writing the pre-receive hook".into(),
+            source,
+        };
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        // Written aside and renamed, so a concurrent push never runs half a hook.
+        let partial = dir.join(format!("pre-receive.{}", std::process::id()));
+        tokio::fs::write(&partial, PRE_RECEIVE).await.map_err(io)?;
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))
+            .await
+            .map_err(io)?;
+        tokio::fs::rename(&partial, &hook).await.map_err(io)?;
+        Ok(dir)
     }
 
     /// The lock a push to this repository holds.

@@ -169,20 +169,34 @@ impl Db {
         .map_err(query_error("reading a project by path"))
     }
 
-    /// A page of all projects, newest first, and how many there are.
-    pub async fn list_projects(&self, page: Page) -> Result<(Vec<Project>, i64), StoreError> {
+    /// A page of the projects `viewer` may see, newest first, and how many there are: all of
+    /// them for `None` (an administrator), else the ones the user created and every project
+    /// that is not private.
+    pub async fn list_projects(
+        &self,
+        viewer: Option<i64>,
+        page: Page,
+    ) -> Result<(Vec<Project>, i64), StoreError> {
         const OP: &str = "listing projects";
+        macro_rules! visible {
+            () => {
+                " FROM projects WHERE (CAST($1 AS BIGINT) IS NULL OR creator_id = $1 OR visibility <> 'private')"
+            };
+        }
         let projects = sqlx::query_as(concat!(
             "SELECT ",
             project_columns!(),
-            " FROM projects ORDER BY id DESC LIMIT $1 OFFSET $2"
+            visible!(),
+            " ORDER BY id DESC LIMIT $2 OFFSET $3"
         ))
+        .bind(viewer)
         .bind(page.limit())
         .bind(page.offset())
         .fetch_all(&self.pool)
         .await
         .map_err(query_error(OP))?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", visible!()))
+            .bind(viewer)
             .fetch_one(&self.pool)
             .await
             .map_err(query_error(OP))?;

@@ -87,44 +87,93 @@ async fn a_taken_project_path_is_a_conflict_in_any_case() {
 }
 
 #[tokio::test]
+async fn a_user_lists_their_own_projects_and_the_non_private_ones() {
+    each_backend(async |db| {
+        let alice = db.create_user("alice", false, NOW).await.expect("alice");
+        let bob = db.create_user("bob", false, NOW).await.expect("bob");
+        for (name, creator, visibility) in [
+            ("a-private", alice.id, "private"),
+            ("b-private", bob.id, "private"),
+            ("b-internal", bob.id, "internal"),
+        ] {
+            let mut new = new_project("g", name, creator);
+            new.visibility = visibility.to_owned();
+            db.create_project(&new, NOW).await.expect("create");
+        }
+        let page = Page {
+            page: 1,
+            per_page: 20,
+        };
+        let names = |list: Vec<gantry_store::db::Project>| -> Vec<String> {
+            list.into_iter().map(|p| p.name).collect()
+        };
+        let (seen, total) = db.list_projects(Some(alice.id), page).await.expect("alice");
+        assert_eq!(
+            (names(seen), total),
+            (vec!["b-internal".into(), "a-private".into()], 2)
+        );
+        let (seen, total) = db.list_projects(Some(bob.id), page).await.expect("bob");
+        assert_eq!(
+            (names(seen), total),
+            (vec!["b-internal".into(), "b-private".into()], 2)
+        );
+        let (_, total) = db.list_projects(None, page).await.expect("admin");
+        assert_eq!(total, 3);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn project_pages_count_the_total_newest_first() {
     each_backend(async |db| {
         for i in 0..25 {
             project(&db, &format!("p{i:02}")).await;
         }
         let (first, total) = db
-            .list_projects(Page {
-                page: 1,
-                per_page: 10,
-            })
+            .list_projects(
+                None,
+                Page {
+                    page: 1,
+                    per_page: 10,
+                },
+            )
             .await
             .expect("page 1");
         assert_eq!(total, 25);
         assert_eq!(first.len(), 10);
         assert_eq!(first[0].name, "p24");
         let (last, total) = db
-            .list_projects(Page {
-                page: 3,
-                per_page: 10,
-            })
+            .list_projects(
+                None,
+                Page {
+                    page: 3,
+                    per_page: 10,
+                },
+            )
             .await
             .expect("page 3");
         assert_eq!((last.len(), total), (5, 25));
         assert_eq!(last[4].name, "p00");
         let (beyond, _) = db
-            .list_projects(Page {
-                page: 9,
-                per_page: 10,
-            })
+            .list_projects(
+                None,
+                Page {
+                    page: 9,
+                    per_page: 10,
+                },
+            )
             .await
             .expect("page 9");
         assert!(beyond.is_empty());
         // Out-of-range values are clamped, not refused.
         let (clamped, _) = db
-            .list_projects(Page {
-                page: 0,
-                per_page: 1000,
-            })
+            .list_projects(
+                None,
+                Page {
+                    page: 0,
+                    per_page: 1000,
+                },
+            )
             .await
             .expect("clamped");
         assert_eq!(clamped.len(), 25);
