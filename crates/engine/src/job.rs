@@ -143,6 +143,21 @@ pub struct JobDef {
     pub start_in: Option<u64>,
     /// `resource_group:`.
     pub resource_group: Option<String>,
+    /// `interruptible:`: a newer pipeline on the same ref may cancel it.
+    pub interruptible: bool,
+}
+
+/// `workflow:auto_cancel:on_new_commit`: what a newer pipeline on the same ref cancels of
+/// this one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AutoCancel {
+    /// The whole pipeline, unless a job that is not interruptible has started.
+    #[default]
+    Conservative,
+    /// Only its interruptible jobs; the others go on.
+    Interruptible,
+    /// Nothing.
+    None,
 }
 
 impl JobDef {
@@ -158,6 +173,7 @@ impl JobDef {
             retry: Retry::default(),
             start_in: None,
             resource_group: None,
+            interruptible: false,
         }
     }
 }

@@ -23,5 +23,5 @@ mod pipeline;
 mod tests;
 
 pub use composite::composite;
-pub use job::{FailureReason, JobDef, JobId, JobResult, JobState, Retry, Status, When};
+pub use job::{AutoCancel, FailureReason, JobDef, JobId, JobResult, JobState, Retry, Status, When};
 pub use pipeline::{Effect, Event, Pipeline};

@@ -6,7 +6,7 @@
 //! is enqueued (pending, manual or scheduled) or skipped. Repeats until nothing changes.
 
 use crate::composite::composite;
-use crate::job::{JobDef, JobId, JobResult, JobState, Status, When};
+use crate::job::{AutoCancel, JobDef, JobId, JobResult, JobState, Status, When};
 use std::collections::{HashMap, VecDeque};
 
 /// Something that happened to the pipeline.
@@ -22,6 +22,9 @@ pub enum Event {
     TimerFired(JobId),
     /// The whole pipeline is canceled.
     Cancel,
+    /// A newer pipeline on the same ref was created: cancel what the mode says is redundant
+    /// (GitLab's auto-cancel of redundant pipelines).
+    AutoCancel(AutoCancel),
     /// Someone retried a finished job (success, failed or canceled): it is enqueued again at
     /// once, and the skipped jobs after it are processed again (GitLab's job retry).
     Retry(JobId),
@@ -129,6 +132,7 @@ impl Pipeline {
                 }
             }
             Event::Cancel => self.cancel(&mut effects),
+            Event::AutoCancel(mode) => self.auto_cancel(mode, &mut effects),
             Event::Retry(job) => {
                 if matches!(
                     self.states[job.0].status,
@@ -263,6 +267,36 @@ impl Pipeline {
             }
             if !changed {
                 break;
+            }
+        }
+    }
+
+    fn auto_cancel(&mut self, mode: AutoCancel, effects: &mut Vec<Effect>) {
+        match mode {
+            AutoCancel::None => {}
+            AutoCancel::Conservative => {
+                let started_uninterruptible = self.defs.iter().zip(&self.states).any(|(d, s)| {
+                    !d.interruptible
+                        && (matches!(s.status, Status::Running | Status::Success | Status::Failed)
+                            || (s.status == Status::Canceled && s.attempts > 0))
+                });
+                if !started_uninterruptible {
+                    self.cancel(effects);
+                }
+            }
+            AutoCancel::Interruptible => {
+                for i in 0..self.states.len() {
+                    if !self.defs[i].interruptible {
+                        continue;
+                    }
+                    match self.states[i].status {
+                        Status::Running | Status::Pending => effects.push(Effect::Stop(JobId(i))),
+                        Status::Created | Status::WaitingForResource | Status::Manual | Status::Scheduled => {
+                            self.states[i].status = Status::Canceled
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Scripted event sequences with the expected job and pipeline states.
 
 use crate::job::FailureReason;
-use crate::{Effect, Event, JobDef, JobId, JobResult, Pipeline, Retry, When};
+use crate::{AutoCancel, Effect, Event, JobDef, JobId, JobResult, Pipeline, Retry, When};
 use std::fmt::Write;
 
 fn job(name: &str, stage: usize) -> JobDef {
@@ -24,6 +24,7 @@ enum Step {
     Play(&'static str),
     Timer(&'static str),
     Cancel,
+    AutoCancel(AutoCancel),
     Retry(&'static str),
     RetryPipeline,
 }
@@ -60,6 +61,7 @@ fn check(defs: Vec<JobDef>, steps: &[Step], expected: &str) {
             Step::Play(name) => p.apply(Event::Play(id(name))),
             Step::Timer(name) => p.apply(Event::TimerFired(id(name))),
             Step::Cancel => p.apply(Event::Cancel),
+            Step::AutoCancel(mode) => p.apply(Event::AutoCancel(*mode)),
             Step::Retry(name) => p.apply(Event::Retry(id(name))),
             Step::RetryPipeline => p.apply(Event::RetryPipeline),
         };
@@ -375,5 +377,75 @@ fn retrying_a_running_or_skipped_job_does_nothing() {
 build: running x1
 skipped: skipped x0
 pipeline: running",
+    );
+}
+
+fn interruptible(name: &str, stage: usize) -> JobDef {
+    let mut def = job(name, stage);
+    def.interruptible = true;
+    def
+}
+
+#[test]
+fn conservative_auto_cancel_cancels_a_pipeline_whose_started_jobs_are_all_interruptible() {
+    check(
+        vec![interruptible("lint", 0), job("deploy", 1)],
+        &[
+            Step::AutoCancel(AutoCancel::Conservative),
+            Step::Finish(vec![("lint", JobResult::Canceled)]),
+        ],
+        "effects: run:lint | stop:lint |
+lint: canceled x1
+deploy: canceled x0
+pipeline: canceled",
+    );
+}
+
+#[test]
+fn conservative_auto_cancel_leaves_a_pipeline_once_a_job_that_is_not_interruptible_started() {
+    check(
+        vec![job("build", 0), interruptible("test", 1)],
+        &[
+            Step::Finish(vec![("build", OK)]),
+            Step::AutoCancel(AutoCancel::Conservative),
+        ],
+        "effects: run:build | run:test |
+build: success x1
+test: running x1
+pipeline: running",
+    );
+}
+
+#[test]
+fn interruptible_auto_cancel_cancels_only_interruptible_jobs() {
+    check(
+        vec![
+            job("build", 0),
+            interruptible("test", 0),
+            interruptible("later", 1),
+        ],
+        &[
+            Step::AutoCancel(AutoCancel::Interruptible),
+            Step::Finish(vec![("test", JobResult::Canceled), ("build", OK)]),
+        ],
+        "effects: run:build run:test | stop:test |
+build: success x1
+test: canceled x1
+later: canceled x0
+pipeline: canceled",
+    );
+}
+
+#[test]
+fn auto_cancel_none_cancels_nothing() {
+    check(
+        vec![interruptible("test", 0)],
+        &[
+            Step::AutoCancel(AutoCancel::None),
+            Step::Finish(vec![("test", OK)]),
+        ],
+        "effects: run:test | |
+test: success x1
+pipeline: success",
     );
 }

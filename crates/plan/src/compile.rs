@@ -123,9 +123,12 @@ impl Planner<'_> {
             global.set(&v.name, &v.value, !v.expand);
         }
         self.check_stages(config);
-        let Some(workflow_vars) = self.workflow(config, &global) else {
+        let Some((workflow_vars, rule_auto_cancel)) = self.workflow(config, &global) else {
             return plan;
         };
+        plan.auto_cancel_on_new_commit = rule_auto_cancel
+            .or_else(|| on_new_commit(config.workflow.auto_cancel.as_ref()))
+            .unwrap_or_else(|| "conservative".to_owned());
         let mut globals = global.clone();
         globals.extend(&workflow_vars);
         let mut pipeline_vars = self.predefined.clone();
@@ -216,10 +219,11 @@ impl Planner<'_> {
         }
     }
 
-    /// Evaluates `workflow:rules`; `None` when no pipeline is created.
-    fn workflow(&mut self, config: &Config, global: &VarSet) -> Option<VarSet> {
+    /// Evaluates `workflow:rules`: the matching rule's variables and its
+    /// `auto_cancel:on_new_commit`; `None` when no pipeline is created.
+    fn workflow(&mut self, config: &Config, global: &VarSet) -> Option<(VarSet, Option<String>)> {
         let Some(rules) = &config.workflow.rules else {
-            return Some(VarSet::new());
+            return Some((VarSet::new(), None));
         };
         let mut scope_vars = self.predefined.clone();
         scope_vars.extend(global);
@@ -248,7 +252,7 @@ impl Planner<'_> {
         for v in &rule.variables {
             vars.set(&v.name, &v.value, !v.expand);
         }
-        Some(vars)
+        Some((vars, on_new_commit(rule.auto_cancel.as_ref())))
     }
 
     fn job(
@@ -471,4 +475,12 @@ fn condition_variables(job: &Job) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// The `on_new_commit` word of an `auto_cancel:` mapping; an unknown word (already
+/// reported by the configuration check) counts as absent.
+fn on_new_commit(auto_cancel: Option<&gantry_config::yaml::Node>) -> Option<String> {
+    let entry = auto_cancel?.as_map()?.get("on_new_commit")?;
+    let word = entry.value.as_str()?;
+    matches!(word, "conservative" | "interruptible" | "none").then(|| word.to_owned())
 }

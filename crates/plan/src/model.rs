@@ -18,6 +18,9 @@ pub struct Plan {
     pub variables: VarSet,
     /// Jobs that were not created, with the reason.
     pub excluded: Vec<Excluded>,
+    /// `workflow:auto_cancel:on_new_commit` (a matching workflow rule's first):
+    /// `conservative` (the default), `interruptible` or `none`.
+    pub auto_cancel_on_new_commit: String,
 }
 
 impl Plan {

@@ -19,6 +19,13 @@ pub fn render(compiled: &Compiled) -> String {
     if let Some(name) = &plan.name {
         let _ = writeln!(out, "name: {name}");
     }
+    if plan.auto_cancel_on_new_commit != "conservative" {
+        let _ = writeln!(
+            out,
+            "auto_cancel on_new_commit: {}",
+            plan.auto_cancel_on_new_commit
+        );
+    }
     let _ = writeln!(out, "stages: {}", plan.used_stages().join(", "));
     for job in &plan.jobs {
         render_job(&mut out, job);
@@ -37,6 +44,9 @@ fn render_job(out: &mut String, job: &PlannedJob) {
         job.stage,
         job.when.as_str()
     );
+    if job.interruptible {
+        out.push_str(" interruptible");
+    }
     if job.allow_failure {
         out.push_str(" allow_failure");
     }

@@ -32,6 +32,7 @@ pub fn engine_defs(jobs: &[&PlannedJob]) -> Vec<JobDef> {
             },
             start_in: j.start_in,
             resource_group: j.resource_group.clone(),
+            interruptible: j.interruptible,
         })
         .collect()
 }

@@ -615,3 +615,65 @@ fn access_levels_and_protected_branches_decide_who_sees_pushes_and_gets_protecte
         assert!(remote_head(&work, &remote, "release/1.0").is_some());
     }
 }
+
+const REDUNDANT_PIPELINE: &str = r#"
+long:
+  interruptible: true
+  script: [sh work.sh]
+"#;
+
+/// The id of the newest pipeline on `git_ref` once its job `name` runs.
+fn running_pipeline(server: &Server, project: &str, git_ref: &str, name: &str) -> i64 {
+    server.wait_for(&format!("{name} running on {git_ref}"), |s| {
+        let list = s.get(&format!("projects/{project}/pipelines?ref={git_ref}"));
+        let id = list.as_array()?.first()?["id"].as_i64()?;
+        (job_named(&s.jobs(project, id), name)["status"] == "running").then_some(id)
+    })
+}
+
+// The auto-cancel decision does not depend on the database, so SQLite alone runs it.
+#[test]
+fn a_newer_push_cancels_the_redundant_pipeline_unless_a_job_that_is_not_interruptible_started() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Server::start(data.path(), None);
+    let (status, project) = server.post("projects", json!({"name": "busy", "namespace": "team"}));
+    assert_eq!(status, 201, "{project}");
+    let id = "team%2Fbusy";
+    let remote = server.remote("team/busy", TOKEN);
+
+    // Every job started is interruptible: the older pipeline is canceled.
+    let work = Work::new(&[(".gitlab-ci.yml", REDUNDANT_PIPELINE), ("work.sh", "sleep 60\n")]);
+    work.git(&["push", "-q", &remote, "main"]);
+    let older = running_pipeline(&server, id, "main", "long");
+    work.commit(&[("work.sh", "echo second commit\n")], "second");
+    work.git(&["push", "-q", &remote, "main"]);
+    let newer = server.finished_pipeline(id, "main", older);
+    assert_eq!(newer["status"], "success", "{newer}");
+    let old = server.wait_for("the older pipeline to end", |s| {
+        let p = s.get(&format!("projects/{id}/pipelines/{older}"));
+        (p["status"] != "running").then_some(p)
+    });
+    assert_eq!(old["status"], "canceled", "{old}");
+    assert_eq!(job_named(&server.jobs(id, older), "long")["status"], "canceled");
+
+    // A started job that is not interruptible keeps the older pipeline (conservative).
+    work.commit(
+        &[
+            (
+                ".gitlab-ci.yml",
+                &REDUNDANT_PIPELINE.replace("interruptible: true", "interruptible: false"),
+            ),
+            ("work.sh", "sleep 3\n"),
+        ],
+        "third",
+    );
+    work.git(&["push", "-q", &remote, "main"]);
+    let kept = running_pipeline(&server, id, "main", "long");
+    work.commit(&[("work.sh", "echo fourth commit\n")], "fourth");
+    work.git(&["push", "-q", &remote, "main"]);
+    let finished = server.wait_for("the third pipeline to end", |s| {
+        let p = s.get(&format!("projects/{id}/pipelines/{kept}"));
+        (p["status"] != "running").then_some(p)
+    });
+    assert_eq!(finished["status"], "success", "{finished}");
+}

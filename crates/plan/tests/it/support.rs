@@ -69,6 +69,9 @@ pub(crate) fn context(dir: &Path, files: &BTreeMap<String, String>) -> (Context,
             ctx.ref_name = r;
         }
         ctx.is_tag = t.get("tag").and_then(|v| v.as_bool()).unwrap_or(false);
+        if let Some(p) = t.get("protected").and_then(|v| v.as_bool()) {
+            ctx.protected = p;
+        }
         if let Some(s) = string("source") {
             ctx.source = s;
         }

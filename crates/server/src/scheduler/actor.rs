@@ -38,6 +38,8 @@ pub(crate) enum ActorMsg {
     Timer(JobId),
     /// Cancel the pipeline.
     Cancel,
+    /// A newer pipeline on the same branch exists: cancel what `auto_cancel` says.
+    AutoCancel,
     /// Retry a finished job; the new job's id goes back on the channel.
     Retry(JobId, Option<tokio::sync::oneshot::Sender<i64>>),
     /// Stop one running job.
@@ -103,6 +105,8 @@ struct Actor {
     /// The status last written to each current row.
     written: Vec<Status>,
     engine: gantry_engine::Pipeline,
+    /// `workflow:auto_cancel:on_new_commit` of this pipeline.
+    auto_cancel: gantry_engine::AutoCancel,
     shared: Arc<Shared>,
     variables: Vec<Vec<JobVariable>>,
     masks: Vec<String>,
@@ -159,6 +163,7 @@ impl Actor {
             return Ok(None);
         };
         let jobs = compiled.jobs;
+        let auto_cancel = compiled.auto_cancel;
         let mut rows: Vec<Option<Job>> = vec![None; jobs.len()];
         for row in db.jobs_of_pipeline(pipeline.id, false).await? {
             if let Some(slot) = usize::try_from(row.plan_index).ok().and_then(|i| rows.get_mut(i)) {
@@ -206,6 +211,7 @@ impl Actor {
             rows,
             written,
             engine,
+            auto_cancel,
             shared: Arc::new(shared),
             variables,
             masks,
@@ -293,6 +299,7 @@ impl Actor {
             }
             ActorMsg::Timer(job) => self.apply(Event::TimerFired(job)).await,
             ActorMsg::Cancel => self.apply(Event::Cancel).await,
+            ActorMsg::AutoCancel => self.apply(Event::AutoCancel(self.auto_cancel)).await,
             ActorMsg::Retry(job, reply) if job.0 < self.jobs.len() => {
                 let before = self.rows[job.0].id;
                 let applied = self.apply(Event::Retry(job)).await;

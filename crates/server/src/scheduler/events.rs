@@ -1,7 +1,7 @@
 //! Engine events as the store keeps them (one JSON object per event), so that a pipeline's
 //! state machine can be rebuilt by replaying them.
 
-use gantry_engine::{Event, FailureReason, JobId, JobResult};
+use gantry_engine::{AutoCancel, Event, FailureReason, JobId, JobResult};
 use serde_json::{Value, json};
 
 /// The stored form of an event.
@@ -19,6 +19,11 @@ pub(crate) fn encode(event: &Event) -> String {
         Event::Play(j) => json!({"event": "play", "job": j.0}),
         Event::TimerFired(j) => json!({"event": "timer", "job": j.0}),
         Event::Cancel => json!({"event": "cancel"}),
+        Event::AutoCancel(mode) => json!({"event": "auto_cancel", "mode": match mode {
+            AutoCancel::Conservative => "conservative",
+            AutoCancel::Interruptible => "interruptible",
+            AutoCancel::None => "none",
+        }}),
         Event::Retry(j) => json!({"event": "retry", "job": j.0}),
         Event::RetryPipeline => json!({"event": "retry_pipeline"}),
     };
@@ -51,6 +56,12 @@ pub(crate) fn decode(text: &str, jobs: usize) -> Option<Event> {
         "play" => Event::Play(job()?),
         "timer" => Event::TimerFired(job()?),
         "cancel" => Event::Cancel,
+        "auto_cancel" => Event::AutoCancel(match v["mode"].as_str()? {
+            "conservative" => AutoCancel::Conservative,
+            "interruptible" => AutoCancel::Interruptible,
+            "none" => AutoCancel::None,
+            _ => return None,
+        }),
         "retry" => Event::Retry(job()?),
         "retry_pipeline" => Event::RetryPipeline,
         _ => return None,
@@ -93,6 +104,9 @@ mod tests {
             Event::Play(JobId(2)),
             Event::TimerFired(JobId(0)),
             Event::Cancel,
+            Event::AutoCancel(AutoCancel::Conservative),
+            Event::AutoCancel(AutoCancel::Interruptible),
+            Event::AutoCancel(AutoCancel::None),
             Event::Retry(JobId(1)),
             Event::RetryPipeline,
         ];

@@ -52,6 +52,8 @@ pub struct PipelineRequest {
 /// The compiled inputs of a pipeline, rebuilt the same way after a restart.
 pub(crate) struct Compiled {
     pub(crate) jobs: Vec<gantry_plan::PlannedJob>,
+    /// How a newer pipeline on the same branch cancels this one.
+    pub(crate) auto_cancel: gantry_engine::AutoCancel,
     pub(crate) created: bool,
     pub(crate) errors: Vec<String>,
 }
@@ -132,7 +134,35 @@ impl Scheduler {
             .collect();
         core.db.create_jobs(pipeline.id, &new_jobs, now).await?;
         self.send(pipeline.id, ActorMsg::Wake);
+        if !pipeline.tag {
+            self.cancel_redundant(&pipeline).await?;
+        }
         Ok(Some(pipeline))
+    }
+
+    /// GitLab's auto-cancel of redundant pipelines: every older pipeline still running on the
+    /// same branch of the project, for another commit, is told a newer one exists; each
+    /// cancels what its own `workflow:auto_cancel:on_new_commit` says (by default all of it,
+    /// unless a job that is not `interruptible` has started). Blocked (`manual`) pipelines
+    /// are left alone.
+    async fn cancel_redundant(&self, newer: &Pipeline) -> Result<(), ScheduleError> {
+        let older = self.inner.core.db.unfinished_pipelines().await?;
+        for p in older.iter().filter(|p| {
+            p.project_id == newer.project_id
+                && p.id < newer.id
+                && !p.tag
+                && p.ref_name == newer.ref_name
+                && p.sha != newer.sha
+                && p.status != "manual"
+        }) {
+            tracing::info!(
+                pipeline_id = p.id,
+                newer = newer.id,
+                "auto-canceling a redundant pipeline"
+            );
+            self.send(p.id, ActorMsg::AutoCancel);
+        }
+        Ok(())
     }
 
     /// Cancels a pipeline: running jobs are stopped, the others canceled.
@@ -281,12 +311,20 @@ pub(crate) async fn compile(
             .filter(|d| d.is_error())
             .map(|d| d.display(&compiled.files).to_string())
             .collect();
-        let (jobs, created) = match compiled.plan {
-            Some(plan) => (plan.jobs, plan.created),
-            None => (Vec::new(), false),
+        let (jobs, created, auto_cancel) = match compiled.plan {
+            Some(plan) => {
+                let mode = match plan.auto_cancel_on_new_commit.as_str() {
+                    "interruptible" => gantry_engine::AutoCancel::Interruptible,
+                    "none" => gantry_engine::AutoCancel::None,
+                    _ => gantry_engine::AutoCancel::Conservative,
+                };
+                (plan.jobs, plan.created, mode)
+            }
+            None => (Vec::new(), false, gantry_engine::AutoCancel::default()),
         };
         Some(Compiled {
             jobs,
+            auto_cancel,
             created,
             errors,
         })
