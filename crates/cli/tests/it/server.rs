@@ -278,6 +278,48 @@ slow:
     - sleep 60
 "#;
 
+/// Validates an OpenAPI document with openapi-spec-validator (scripts/install-peers.sh
+/// installs it; without it the check is skipped, except in CI).
+fn check_openapi(doc: &str) {
+    let v: Value = serde_json::from_str(doc).expect("the OpenAPI document is JSON");
+    assert_eq!(v["openapi"], "3.1.0");
+    assert!(v["paths"]["/projects/{id}/pipelines"]["get"].is_object(), "{doc}");
+    let have = Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must validate the OpenAPI document: pip install openapi-spec-validator"
+        );
+        println!("server: OpenAPI validation skipped: openapi-spec-validator is not installed");
+        return;
+    }
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys; from openapi_spec_validator import validate; validate(json.load(sys.stdin))",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(doc.as_bytes())
+        .expect("write the document");
+    let out = child.wait_with_output().expect("validator");
+    assert!(
+        out.status.success(),
+        "the OpenAPI document is invalid: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn project_with_variables(server: &Server, scratch: &Path) -> String {
     let (status, project) = server.post("projects", json!({"name": "demo", "namespace": "group"}));
     assert_eq!(status, 201, "{project}");
@@ -305,6 +347,16 @@ fn a_push_runs_its_pipeline_and_the_api_follows_retries_and_cancels_it() {
         let scratch = tempfile::tempdir().expect("scratch");
         let server = Server::start(data.path(), database.as_deref());
         let project = project_with_variables(&server, scratch.path());
+
+        // The OpenAPI document is served without a token and is valid OpenAPI.
+        let doc = server
+            .http
+            .get(format!("{}/api/v4/openapi.json", server.url))
+            .send()
+            .expect("openapi.json")
+            .text()
+            .expect("body");
+        check_openapi(&doc);
 
         // A wrong token gets 401 and no detail.
         let (status, body) = server.call(reqwest::Method::GET, "projects", None, "glpat-wrong");

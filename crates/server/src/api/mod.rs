@@ -3,6 +3,7 @@
 
 mod entities;
 mod jobs;
+mod openapi;
 mod paging;
 mod pipelines;
 mod projects;
@@ -26,6 +27,10 @@ use std::sync::Arc;
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v4/version", get(version))
+        .route(
+            "/api/v4/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .route("/api/v4/user", get(current_user))
         .route("/api/v4/users", post(users::create))
         .route("/api/v4/users/{user}", get(users::show))

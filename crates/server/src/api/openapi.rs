@@ -1,0 +1,593 @@
+//! The OpenAPI 3.1 description of `/api/v4`, served at `/api/v4/openapi.json`. It is built
+//! from [`OPERATIONS`], one row per route and method; a test checks the rows against the
+//! routes [`super::routes`] registers, so the document cannot drift from what is served.
+
+use serde_json::{Map, Value, json};
+
+/// One documented operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    /// The success status and the schema it answers with (`None`: no body, `"[X]"`: a list
+    /// of X, `"text"`: plain text, `"zip"`: a zip archive).
+    status: u16,
+    schema: Option<&'static str>,
+    /// The JSON body it takes, as a schema name.
+    body: Option<&'static str>,
+    /// Query parameters (strings).
+    query: &'static [&'static str],
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    status: u16,
+    schema: Option<&'static str>,
+) -> Op {
+    Op {
+        method,
+        path,
+        tag,
+        summary,
+        status,
+        schema,
+        body: None,
+        query: &[],
+    }
+}
+
+const PAGE: &[&str] = &["page", "per_page"];
+
+/// Every operation of the API.
+const OPERATIONS: &[Op] = &[
+    op(
+        "get",
+        "/api/v4/version",
+        "meta",
+        "The server's version",
+        200,
+        Some("Version"),
+    ),
+    op(
+        "get",
+        "/api/v4/user",
+        "users",
+        "The signed-in user",
+        200,
+        Some("User"),
+    ),
+    Op {
+        body: Some("NewUser"),
+        ..op(
+            "post",
+            "/api/v4/users",
+            "users",
+            "Create a user (administrators)",
+            201,
+            Some("User"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/users/{user}",
+        "users",
+        "A user",
+        200,
+        Some("User"),
+    ),
+    Op {
+        body: Some("NewToken"),
+        ..op(
+            "post",
+            "/api/v4/users/{user}/personal_access_tokens",
+            "users",
+            "Create a personal access token for a user (administrators); the token is shown once",
+            201,
+            Some("Token"),
+        )
+    },
+    Op {
+        query: PAGE,
+        ..op(
+            "get",
+            "/api/v4/projects",
+            "projects",
+            "The projects the caller may see",
+            200,
+            Some("[Project]"),
+        )
+    },
+    Op {
+        body: Some("NewProject"),
+        ..op(
+            "post",
+            "/api/v4/projects",
+            "projects",
+            "Create a project and its repository",
+            201,
+            Some("Project"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/projects/{id}",
+        "projects",
+        "A project",
+        200,
+        Some("Project"),
+    ),
+    Op {
+        query: &["ref", "status", "sha", "source", "page", "per_page"],
+        ..op(
+            "get",
+            "/api/v4/projects/{id}/pipelines",
+            "pipelines",
+            "A project's pipelines, newest first",
+            200,
+            Some("[Pipeline]"),
+        )
+    },
+    Op {
+        body: Some("NewPipeline"),
+        ..op(
+            "post",
+            "/api/v4/projects/{id}/pipeline",
+            "pipelines",
+            "Run a pipeline on a ref",
+            201,
+            Some("Pipeline"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/projects/{id}/pipelines/{pipeline}",
+        "pipelines",
+        "A pipeline",
+        200,
+        Some("Pipeline"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/pipelines/{pipeline}/cancel",
+        "pipelines",
+        "Cancel a pipeline",
+        200,
+        Some("Pipeline"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/pipelines/{pipeline}/retry",
+        "pipelines",
+        "Retry a pipeline's failed and canceled jobs",
+        201,
+        Some("Pipeline"),
+    ),
+    Op {
+        query: &["scope[]"],
+        ..op(
+            "get",
+            "/api/v4/projects/{id}/pipelines/{pipeline}/jobs",
+            "jobs",
+            "A pipeline's jobs",
+            200,
+            Some("[Job]"),
+        )
+    },
+    Op {
+        body: Some("NewTrigger"),
+        ..op(
+            "post",
+            "/api/v4/projects/{id}/triggers",
+            "pipelines",
+            "Create a pipeline trigger token",
+            201,
+            Some("Trigger"),
+        )
+    },
+    Op {
+        body: Some("TriggerPipeline"),
+        ..op(
+            "post",
+            "/api/v4/projects/{id}/trigger/pipeline",
+            "pipelines",
+            "Run a pipeline with a trigger token (form or JSON; no other authentication)",
+            201,
+            Some("Pipeline"),
+        )
+    },
+    Op {
+        query: &["scope[]", "page", "per_page"],
+        ..op(
+            "get",
+            "/api/v4/projects/{id}/jobs",
+            "jobs",
+            "A project's jobs, newest first",
+            200,
+            Some("[Job]"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/projects/{id}/jobs/{job}",
+        "jobs",
+        "A job",
+        200,
+        Some("Job"),
+    ),
+    op(
+        "get",
+        "/api/v4/projects/{id}/jobs/{job}/trace",
+        "jobs",
+        "A job's log so far (masked values replaced)",
+        200,
+        Some("text"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/jobs/{job}/retry",
+        "jobs",
+        "Retry a finished job",
+        201,
+        Some("Job"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/jobs/{job}/cancel",
+        "jobs",
+        "Cancel a job",
+        201,
+        Some("Job"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/jobs/{job}/play",
+        "jobs",
+        "Run a manual job",
+        200,
+        Some("Job"),
+    ),
+    op(
+        "get",
+        "/api/v4/projects/{id}/jobs/{job}/artifacts",
+        "jobs",
+        "A job's artifacts archive",
+        200,
+        Some("zip"),
+    ),
+    op(
+        "get",
+        "/api/v4/projects/{id}/protected_branches",
+        "protected branches",
+        "A project's protected branches",
+        200,
+        Some("[ProtectedBranch]"),
+    ),
+    Op {
+        body: Some("NewProtectedBranch"),
+        ..op(
+            "post",
+            "/api/v4/projects/{id}/protected_branches",
+            "protected branches",
+            "Protect a branch or a wildcard pattern",
+            201,
+            Some("ProtectedBranch"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/projects/{id}/protected_branches/{name}",
+        "protected branches",
+        "A protected branch rule",
+        200,
+        Some("ProtectedBranch"),
+    ),
+    op(
+        "delete",
+        "/api/v4/projects/{id}/protected_branches/{name}",
+        "protected branches",
+        "Unprotect a branch",
+        204,
+        None,
+    ),
+    op(
+        "get",
+        "/api/v4/projects/{id}/variables",
+        "variables",
+        "A project's CI/CD variables (maintainers)",
+        200,
+        Some("[Variable]"),
+    ),
+    Op {
+        body: Some("NewVariable"),
+        ..op(
+            "post",
+            "/api/v4/projects/{id}/variables",
+            "variables",
+            "Create a CI/CD variable (stored encrypted)",
+            201,
+            Some("Variable"),
+        )
+    },
+    Op {
+        query: &["filter[environment_scope]"],
+        ..op(
+            "get",
+            "/api/v4/projects/{id}/variables/{key}",
+            "variables",
+            "A CI/CD variable",
+            200,
+            Some("Variable"),
+        )
+    },
+    Op {
+        body: Some("NewVariable"),
+        query: &["filter[environment_scope]"],
+        ..op(
+            "put",
+            "/api/v4/projects/{id}/variables/{key}",
+            "variables",
+            "Change a CI/CD variable",
+            200,
+            Some("Variable"),
+        )
+    },
+    Op {
+        query: &["filter[environment_scope]"],
+        ..op(
+            "delete",
+            "/api/v4/projects/{id}/variables/{key}",
+            "variables",
+            "Delete a CI/CD variable",
+            204,
+            None,
+        )
+    },
+    op("get", "/api/v4/openapi.json", "meta", "This document", 200, None),
+];
+
+fn schema_ref(name: &str) -> Value {
+    match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(item) => json!({"type": "array", "items": schema_ref(item)}),
+        None => json!({"$ref": format!("#/components/schemas/{name}")}),
+    }
+}
+
+fn parameter(name: &str, place: &str) -> Value {
+    let description = match name {
+        "id" => "The project's numeric id or its URL-encoded path (`group%2Fname`)",
+        "page" => "The page, from 1",
+        "per_page" => "Items per page (at most 100)",
+        "scope[]" => "Only jobs with these statuses",
+        _ => "",
+    };
+    let kind = if matches!(name, "pipeline" | "job" | "user" | "page" | "per_page") {
+        "integer"
+    } else {
+        "string"
+    };
+    json!({
+        "name": name,
+        "in": place,
+        "required": place == "path",
+        "description": description,
+        "schema": {"type": kind},
+    })
+}
+
+fn operation(op: &Op) -> Value {
+    let mut params: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| parameter(name, "path"))
+        .collect();
+    params.extend(op.query.iter().map(|q| parameter(q, "query")));
+    let content = match op.schema {
+        None => None,
+        Some("text") => Some(json!({"text/plain": {"schema": {"type": "string"}}})),
+        Some("zip") => Some(json!({"application/zip": {"schema": {"type": "string", "format": "binary"}}})),
+        Some(s) => Some(json!({"application/json": {"schema": schema_ref(s)}})),
+    };
+    let mut success = json!({"description": op.summary});
+    if let Some(content) = content {
+        success["content"] = content;
+    }
+    let error = json!({"$ref": "#/components/responses/Error"});
+    let mut responses = Map::new();
+    responses.insert(op.status.to_string(), success);
+    for code in ["400", "401", "403", "404"] {
+        responses.insert(code.to_owned(), error.clone());
+    }
+    let mut v = json!({
+        "tags": [op.tag],
+        "summary": op.summary,
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(body) = op.body {
+        v["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": schema_ref(body)}},
+        });
+    }
+    if op.path.ends_with("/trigger/pipeline") || op.path.ends_with("/openapi.json") {
+        v["security"] = json!([]);
+    }
+    v
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn schemas() -> Value {
+    let s = json!({"type": "string"});
+    let i = json!({"type": "integer"});
+    let b = json!({"type": "boolean"});
+    let t = json!({"type": ["string", "null"], "format": "date-time"});
+    let status = json!({"type": "string", "enum": [
+        "created", "waiting_for_resource", "preparing", "pending", "running", "success",
+        "failed", "canceled", "skipped", "manual", "scheduled"
+    ]});
+    json!({
+        "Error": object(&["message"], json!({"message": s})),
+        "Version": object(&["version"], json!({"version": s, "revision": s})),
+        "User": object(&["id", "username"], json!({
+            "id": i, "username": s, "name": s, "state": s, "is_admin": b, "web_url": s, "created_at": t,
+        })),
+        "NewUser": object(&["username"], json!({"username": s, "admin": b})),
+        "NewToken": object(&["name"], json!({
+            "name": s, "scopes": {"type": "array", "items": s}, "expires_at": {"type": "string", "format": "date"},
+        })),
+        "Token": object(&["id", "token"], json!({
+            "id": i, "name": s, "user_id": i, "scopes": {"type": "array", "items": s}, "token": s,
+            "active": b, "revoked": b, "created_at": t, "expires_at": {"type": ["string", "null"]},
+        })),
+        "Project": object(&["id", "path_with_namespace"], json!({
+            "id": i, "name": s, "path": s, "path_with_namespace": s, "name_with_namespace": s,
+            "default_branch": s, "visibility": {"type": "string", "enum": ["private", "internal", "public"]},
+            "http_url_to_repo": s, "web_url": s, "created_at": t,
+            "namespace": object(&[], json!({"name": s, "path": s, "full_path": s, "kind": s})),
+        })),
+        "NewProject": object(&[], json!({
+            "name": s, "path": s, "namespace": s, "default_branch": s,
+            "visibility": {"type": "string", "enum": ["private", "internal", "public"]},
+        })),
+        "Pipeline": object(&["id", "status"], json!({
+            "id": i, "iid": i, "project_id": i, "status": status, "source": s, "ref": s, "sha": s,
+            "before_sha": s, "tag": b, "web_url": s, "created_at": t, "updated_at": t,
+            "started_at": t, "finished_at": t, "duration": {"type": ["number", "null"]},
+            "yaml_errors": {"type": ["string", "null"]},
+        })),
+        "NewPipeline": object(&["ref"], json!({
+            "ref": s,
+            "variables": {"type": "array", "items": object(&["key", "value"], json!({"key": s, "value": s, "variable_type": s}))},
+        })),
+        "NewTrigger": object(&[], json!({"description": s})),
+        "Trigger": object(&["id", "token"], json!({"id": i, "token": s, "description": s})),
+        "TriggerPipeline": object(&["token", "ref"], json!({
+            "token": s, "ref": s, "variables": {"type": "object", "additionalProperties": s},
+        })),
+        "Job": object(&["id", "name", "status"], json!({
+            "id": i, "name": s, "stage": s, "status": status, "ref": s, "tag": b, "allow_failure": b,
+            "when": s, "created_at": t, "started_at": t, "finished_at": t,
+            "duration": {"type": ["number", "null"]}, "failure_reason": {"type": ["string", "null"]},
+            "web_url": s, "pipeline": object(&[], json!({"id": i, "status": status, "ref": s, "sha": s})),
+            "artifacts_file": {"type": ["object", "null"]},
+        })),
+        "ProtectedBranch": object(&["id", "name"], json!({
+            "id": i, "name": s, "allow_force_push": b, "code_owner_approval_required": b,
+            "push_access_levels": {"type": "array", "items": object(&[], json!({"access_level": i, "access_level_description": s}))},
+            "merge_access_levels": {"type": "array", "items": object(&[], json!({"access_level": i, "access_level_description": s}))},
+        })),
+        "NewProtectedBranch": object(&["name"], json!({
+            "name": s, "push_access_level": {"type": "integer", "enum": [0, 30, 40, 60]},
+        })),
+        "Variable": object(&["key"], json!({
+            "key": s, "value": {"type": ["string", "null"]}, "variable_type": {"type": "string", "enum": ["env_var", "file"]},
+            "protected": b, "masked": b, "raw": b, "environment_scope": s, "description": {"type": ["string", "null"]},
+        })),
+        "NewVariable": object(&["key", "value"], json!({
+            "key": s, "value": s, "variable_type": {"type": "string", "enum": ["env_var", "file"]},
+            "protected": b, "masked": b, "raw": b, "environment_scope": s, "description": s,
+        })),
+    })
+}
+
+/// The whole document.
+pub(crate) fn document() -> Value {
+    let mut paths = Map::new();
+    for op in OPERATIONS {
+        let entry = paths
+            .entry(op.path.trim_start_matches("/api/v4").to_owned())
+            .or_insert_with(|| json!({}));
+        entry[op.method] = operation(op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "gantry API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "GitLab's v4 REST API shape: the same paths, fields, status words, \
+                pagination headers (x-total, x-page, x-per-page, x-next-page, link) and error bodies.",
+        },
+        "servers": [{"url": "/api/v4"}],
+        "security": [{"PrivateToken": []}, {"Bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "PrivateToken": {"type": "apiKey", "in": "header", "name": "PRIVATE-TOKEN"},
+                "Bearer": {"type": "http", "scheme": "bearer"},
+            },
+            "responses": {
+                "Error": {
+                    "description": "An error, as GitLab words it (`404 Project Not Found`)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+            "schemas": schemas(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// `(method, path)` of every route `super::routes` registers, read from its source: each
+    /// `.route("path", get(..).post(..))` call.
+    fn registered() -> BTreeSet<(String, String)> {
+        let source = include_str!("mod.rs");
+        let body = &source[source.find("pub(crate) fn routes()").expect("routes()")..];
+        let body = &body[..body.find("\n}\n").expect("end of routes()")];
+        let mut out = BTreeSet::new();
+        for call in body.split(".route(").skip(1) {
+            let path = call.split('"').nth(1).expect("a path literal").to_owned();
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let needle = format!("{method}(");
+                let called = call
+                    .match_indices(&needle)
+                    .any(|(at, _)| call[..at].ends_with([' ', '.', '(', '\n']));
+                if called {
+                    out.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_document_lists_exactly_the_routes_served() {
+        let documented: BTreeSet<(String, String)> = OPERATIONS
+            .iter()
+            .map(|o| (o.method.to_owned(), o.path.to_owned()))
+            .collect();
+        assert_eq!(documented.len(), OPERATIONS.len(), "an operation is listed twice");
+        let served = registered();
+        assert!(served.len() > 20, "routes not found in the source: {served:?}");
+        let missing: Vec<_> = served.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&served).collect();
+        assert!(missing.is_empty(), "served but not documented: {missing:?}");
+        assert!(extra.is_empty(), "documented but not served: {extra:?}");
+    }
+
+    #[test]
+    fn every_schema_referenced_is_defined() {
+        let doc = document();
+        let text = doc.to_string();
+        let defined = doc["components"]["schemas"].as_object().expect("schemas");
+        for piece in text.split("#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().expect("name");
+            assert!(defined.contains_key(name), "{name} is referenced but not defined");
+        }
+        assert_eq!(
+            doc["paths"]["/projects/{id}/pipelines"]["get"]["parameters"][0]["name"],
+            "id"
+        );
+    }
+}
