@@ -5,3 +5,4 @@ mod differential_run;
 mod peer;
 mod run;
 mod server;
+mod up;

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Benchmarks `gantry server` on SQLite: push-to-first-job-start latency, trivial jobs per
+second, and idle memory.
+
+usage: python3 bench/server.py GANTRY_BIN [--pushes N] [--jobs N] [--stages N] [--concurrency N]
+
+It starts the server on a free loopback port with a fresh temporary data directory and a known
+root token, creates a project, and then:
+  1. latency: N times (default 30), commits a change and pushes a new branch with a one-job
+     pipeline; latency = the job's `started_at` (server clock) minus the time just before
+     `git push` started (same machine clock). Also reported from the end of `git push`.
+  2. throughput: pushes a pipeline of JOBS (default 300) `script: [true]` jobs in STAGES stages
+     (default 1) and divides JOBS by the time from the pipeline's `created_at` to its
+     `finished_at`.
+  3. idle memory: VmRSS of the server process after it has been idle for 2 s, before and after
+     the runs above.
+Writes bench/out/server.json and prints a summary.
+"""
+import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import urllib.request
+from datetime import datetime
+
+TOKEN = "glpat-bench000000000000000"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def api(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"PRIVATE-TOKEN": TOKEN, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def ms(iso):
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=__import__("datetime").timezone.utc).timestamp() * 1000
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def git(work, *args):
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", HOME=work)
+    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=work, env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait(fn, what, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v is not None:
+            return v
+        time.sleep(0.02)
+    sys.exit(f"bench/server.py: timed out waiting for {what}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("gantry")
+    ap.add_argument("--pushes", type=int, default=30)
+    ap.add_argument("--jobs", type=int, default=300)
+    ap.add_argument("--stages", type=int, default=1)
+    ap.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args()
+    data = tempfile.mkdtemp(prefix="gantry-bench-server-")
+    work = tempfile.mkdtemp(prefix="gantry-bench-work-")
+    port = free_port()
+    server = subprocess.Popen(
+        [a.gantry, "server", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
+         "--concurrency", str(a.concurrency)],
+        env=dict(os.environ, GANTRY_INITIAL_ROOT_TOKEN=TOKEN, GANTRY_LOG="warn"),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        m = re.search(r"listening on (\S+)", line)
+        if not m:
+            sys.exit(f"bench/server.py: the server did not start: {line!r}")
+        base = m.group(1)
+        time.sleep(2)
+        idle_before = rss_kb(server.pid)
+        api(f"{base}/api/v4/projects", "POST", {"name": "bench", "namespace": "bench"})
+        proj = f"{base}/api/v4/projects/bench%2Fbench"
+        remote = f"http://root:{TOKEN}@127.0.0.1:{port}/bench/bench.git"
+        git(work, "init", "-q", "-b", "main")
+        with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
+            f.write("job:\n  script: ['true']\n")
+
+        latencies, after_push = [], []
+        for i in range(a.pushes):
+            with open(os.path.join(work, "n.txt"), "w") as f:
+                f.write(str(i))
+            git(work, "add", "-A")
+            git(work, "commit", "-q", "-m", f"c{i}")
+            branch = f"b{i}"
+            t0 = time.time() * 1000
+            git(work, "push", "-q", remote, f"HEAD:refs/heads/{branch}")
+            t1 = time.time() * 1000
+
+            def started():
+                ps = api(f"{proj}/pipelines?ref={branch}")
+                if not ps:
+                    return None
+                jobs = api(f"{proj}/pipelines/{ps[0]['id']}/jobs")
+                s = jobs[0].get("started_at") if jobs else None
+                return ms(s) if s else None
+            s = wait(started, f"the job of {branch} to start")
+            latencies.append(s - t0)
+            after_push.append(s - t1)
+
+        lines = [f"stages: [{', '.join(f's{k}' for k in range(a.stages))}]"]
+        for j in range(a.jobs):
+            lines.append(f"job-{j:04d}: {{stage: s{j * a.stages // a.jobs}, script: ['true']}}")
+        with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        git(work, "add", "-A")
+        git(work, "commit", "-q", "-m", "many jobs")
+        git(work, "push", "-q", remote, "HEAD:refs/heads/many")
+
+        def finished():
+            ps = api(f"{proj}/pipelines?ref=many")
+            if not ps:
+                return None
+            p = api(f"{proj}/pipelines/{ps[0]['id']}")
+            return p if p.get("finished_at") else None
+        p = wait(finished, "the many-jobs pipeline", timeout=1200)
+        if p["status"] != "success":
+            sys.exit(f"bench/server.py: the many-jobs pipeline ended {p['status']}")
+        seconds = (ms(p["finished_at"]) - ms(p["created_at"])) / 1000
+        time.sleep(2)
+        idle_after = rss_kb(server.pid)
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    def pct(xs, q):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+    result = {
+        "pushes": a.pushes, "concurrency": a.concurrency,
+        "push_to_job_start_ms": {"p50": pct(latencies, 0.5), "p90": pct(latencies, 0.9),
+                                  "max": max(latencies), "all": latencies},
+        "push_end_to_job_start_ms": {"p50": pct(after_push, 0.5), "p90": pct(after_push, 0.9)},
+        "throughput": {"jobs": a.jobs, "stages": a.stages, "seconds": seconds,
+                       "jobs_per_second": a.jobs / seconds},
+        "idle_rss_mb": {"at_start": idle_before / 1024, "after_runs": idle_after / 1024},
+    }
+    os.makedirs("bench/out", exist_ok=True)
+    with open("bench/out/server.json", "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"push -> first job start: p50 {result['push_to_job_start_ms']['p50']:.0f} ms, "
+          f"p90 {result['push_to_job_start_ms']['p90']:.0f} ms ({a.pushes} pushes); "
+          f"from the end of git push: p50 {result['push_end_to_job_start_ms']['p50']:.0f} ms")
+    print(f"throughput: {a.jobs} trivial jobs in {a.stages} stage(s) in {seconds:.2f} s = "
+          f"{a.jobs / seconds:.0f} jobs/s (concurrency {a.concurrency})")
+    print(f"idle RSS: {idle_before / 1024:.1f} MB at start, {idle_after / 1024:.1f} MB after the runs")
+
+
+if __name__ == "__main__":
+    main()
