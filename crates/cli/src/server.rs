@@ -19,6 +19,9 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     config.database_url = args.database_url.clone();
     config.blob_url = args.blob_url.clone();
     config.external_url = args.external_url.clone();
+    if let Some(n) = args.max_push_bytes {
+        config.max_push_bytes = n;
+    }
     if let Some(n) = args.concurrency {
         config.concurrency = n.max(1);
     }

@@ -42,11 +42,17 @@ fn up_runs_the_demo_pipeline_and_a_second_start_keeps_the_token() {
     let first = up(data.path());
     assert!(first.contains("gantry is up at http://127.0.0.1:"), "{first}");
     assert!(
-        first.lines().any(|l| l.contains("demo pipeline:") && l.contains("success")),
+        first
+            .lines()
+            .any(|l| l.contains("demo pipeline:") && l.contains("success")),
         "{first}"
     );
     assert!(first.contains("git push gantry HEAD"), "{first}");
     let second = up(data.path());
-    assert_eq!(token(&first), token(&second), "the token is kept in the data directory");
+    assert_eq!(
+        token(&first),
+        token(&second),
+        "the token is kept in the data directory"
+    );
     assert!(token(&first).starts_with("glpat-"));
 }

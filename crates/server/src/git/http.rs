@@ -162,10 +162,13 @@ pub async fn serve(
         cmd.env("CONTENT_LENGTH", l.to_string());
     }
     if let Some(hooks) = hooks {
-        // git reads configuration from the environment too; this points it at our hooks.
-        cmd.env("GIT_CONFIG_COUNT", "1")
+        // git reads configuration from the environment too: our hooks, and the size limit,
+        // which git enforces with its own clear error ("pack exceeds maximum allowed size").
+        cmd.env("GIT_CONFIG_COUNT", "2")
             .env("GIT_CONFIG_KEY_0", "core.hooksPath")
             .env("GIT_CONFIG_VALUE_0", hooks)
+            .env("GIT_CONFIG_KEY_1", "receive.maxInputSize")
+            .env("GIT_CONFIG_VALUE_1", limit.to_string())
             .env("GANTRY_DENY_PUSH", policy.deny.join("\n"))
             .env("GANTRY_PROTECTED", policy.protected.join("\n"));
     }
@@ -181,7 +184,9 @@ pub async fn serve(
             stderr: "no pipes to git http-backend".into(),
         });
     };
-    // The request body into git; a push over the limit is cut short, which git rejects.
+    // The request body into git. git refuses a pack over the limit itself; a body that goes
+    // on well past it (a client ignoring the refusal) is cut short.
+    let cut_at = limit.saturating_add(limit / 8).saturating_add(1 << 20);
     let path_for_log = project_path.to_owned();
     tokio::spawn(async move {
         let mut sent = 0u64;
@@ -189,7 +194,7 @@ pub async fn serve(
         while let Some(chunk) = stream.next().await {
             let Ok(chunk) = chunk else { break };
             sent += chunk.len() as u64;
-            if posting_push && sent > limit {
+            if posting_push && sent > cut_at {
                 tracing::warn!(project = %path_for_log, limit, "push over the size limit cut short");
                 break;
             }
