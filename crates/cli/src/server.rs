@@ -25,15 +25,9 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.concurrency {
         config.concurrency = n.max(1);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = crate::server::runtime()?;
     runtime.block_on(async {
-        let running = gantry_server::app::start(config)
-            .await
-            .map_err(anyhow::Error::new)
-            .context("starting the server")?;
+        let running = crate::server::start(config).await?;
         println!("gantry server listening on {}", running.url);
         if let Some(token) = &running.root_token {
             println!("administrator `root` created; its API token (shown once): {token}");
@@ -49,4 +43,20 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The multi-threaded runtime the server runs on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}
+
+/// Starts the server (inside [`runtime`]).
+pub(crate) async fn start(config: ServerConfig) -> anyhow::Result<gantry_server::app::Running> {
+    gantry_server::app::start(config)
+        .await
+        .map_err(anyhow::Error::new)
+        .context("starting the server")
 }

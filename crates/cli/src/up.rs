@@ -40,15 +40,9 @@ pub(crate) fn run(args: &UpArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServerConfig::new(data_dir.clone());
     config.listen = args.listen;
     config.initial_root_token = Some(token.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = crate::server::runtime()?;
     runtime.block_on(async {
-        let running = gantry_server::app::start(config)
-            .await
-            .map_err(anyhow::Error::new)
-            .context("starting the server")?;
+        let running = crate::server::start(config).await?;
         let url = running.url.clone();
         let api = Api {
             client: reqwest::Client::new(),

@@ -86,6 +86,24 @@ pub(super) async fn of_pipeline(
     Ok(Json(render(&state, &project, &jobs).await?))
 }
 
+/// The project `id` (at `need` for `user`) and its job `job_id`.
+async fn project_and_job(
+    state: &AppState,
+    user: &gantry_store::db::User,
+    (id, job_id): (String, i64),
+    need: Level,
+) -> Result<(Project, Job), ApiError> {
+    let project = find_project(state, user, &id, need).await?;
+    let job = find_job(state, &project, job_id).await?;
+    Ok((project, job))
+}
+
+/// One job as the API shows it.
+async fn render_one(state: &AppState, project: &Project, job: &Job) -> Result<Value, ApiError> {
+    let mut rendered = render(state, project, std::slice::from_ref(job)).await?;
+    Ok(rendered.pop().unwrap_or(Value::Null))
+}
+
 /// The job `job_id` of `project`.
 async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Job, ApiError> {
     state
@@ -100,22 +118,19 @@ async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Jo
 pub(super) async fn show(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Guest).await?;
-    let job = find_job(&state, &project, job_id).await?;
-    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
-    Ok(Json(rendered.pop().unwrap_or(Value::Null)))
+    let (project, job) = project_and_job(&state, &user, ids, Level::Guest).await?;
+    Ok(Json(render_one(&state, &project, &job).await?))
 }
 
 /// The job's log as stored so far (a running job's grows; read again to follow it).
 pub(super) async fn trace(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Guest).await?;
-    let job = find_job(&state, &project, job_id).await?;
+    let (_, job) = project_and_job(&state, &user, ids, Level::Guest).await?;
     let bytes = state.core.db.trace(job.id, 0).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
 }
@@ -123,10 +138,9 @@ pub(super) async fn trace(
 pub(super) async fn retry(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Developer).await?;
-    let job = find_job(&state, &project, job_id).await?;
+    let (project, job) = project_and_job(&state, &user, ids, Level::Developer).await?;
     if job.retried || !matches!(job.status.as_str(), "success" | "failed" | "canceled") {
         return Err(ApiError::Forbidden);
     }
@@ -137,47 +151,47 @@ pub(super) async fn retry(
         .await
         .ok_or(ApiError::Forbidden)?;
     let new_job = find_job(&state, &project, new_id).await?;
-    let mut rendered = render(&state, &project, std::slice::from_ref(&new_job)).await?;
-    Ok((StatusCode::CREATED, Json(rendered.pop().unwrap_or(Value::Null))))
+    Ok((
+        StatusCode::CREATED,
+        Json(render_one(&state, &project, &new_job).await?),
+    ))
 }
 
 pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Developer).await?;
-    let job = find_job(&state, &project, job_id).await?;
+    let (project, job) = project_and_job(&state, &user, ids, Level::Developer).await?;
     let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
     state.scheduler.cancel_job(job.pipeline_id, index);
-    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
-    Ok((StatusCode::CREATED, Json(rendered.pop().unwrap_or(Value::Null))))
+    Ok((
+        StatusCode::CREATED,
+        Json(render_one(&state, &project, &job).await?),
+    ))
 }
 
 pub(super) async fn play(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Developer).await?;
-    let job = find_job(&state, &project, job_id).await?;
+    let (project, job) = project_and_job(&state, &user, ids, Level::Developer).await?;
     if job.status != "manual" {
         return Err(ApiError::BadRequest("Unplayable Job".into()));
     }
     let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
     state.scheduler.play_job(job.pipeline_id, index);
-    let mut rendered = render(&state, &project, std::slice::from_ref(&job)).await?;
-    Ok(Json(rendered.pop().unwrap_or(Value::Null)))
+    Ok(Json(render_one(&state, &project, &job).await?))
 }
 
 /// The job's artifacts archive (zip).
 pub(super) async fn artifacts(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
-    Path((id, job_id)): Path<(String, i64)>,
+    Path(ids): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
-    let project = find_project(&state, &user, &id, Level::Guest).await?;
-    let job = find_job(&state, &project, job_id).await?;
+    let (_, job) = project_and_job(&state, &user, ids, Level::Guest).await?;
     let artifacts = state.core.db.artifacts_of_job(job.id).await?;
     let archive = artifacts
         .iter()

@@ -246,27 +246,7 @@ impl Db {
             }
             sql
         };
-        let mut args = Args::default();
-        let mut sql = format!(
-            concat!("SELECT ", job_columns!(), " FROM jobs WHERE {}"),
-            conditions(&mut args)
-        );
-        sql.push_str(&format!(
-            " ORDER BY id DESC LIMIT {} OFFSET {}",
-            args.add(page.limit()),
-            args.add(page.offset())
-        ));
-        let jobs = sqlx::query_as_with(AssertSqlSafe(sql), args.finish(OP)?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error(OP))?;
-        let mut args = Args::default();
-        let sql = format!("SELECT COUNT(*) FROM jobs WHERE {}", conditions(&mut args));
-        let total = sqlx::query_scalar_with(AssertSqlSafe(sql), args.finish(OP)?)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(query_error(OP))?;
-        Ok((jobs, total))
+        self.paged(job_columns!(), "jobs", conditions, page, OP).await
     }
 
     /// Changes the columns `update` gives; [`StoreError::NotFound`] for an unknown job.

@@ -210,27 +210,8 @@ impl Db {
             }
             sql
         };
-        let mut args = Args::default();
-        let mut sql = format!(
-            concat!("SELECT ", pipeline_columns!(), " FROM pipelines WHERE {}"),
-            conditions(&mut args)
-        );
-        sql.push_str(&format!(
-            " ORDER BY id DESC LIMIT {} OFFSET {}",
-            args.add(page.limit()),
-            args.add(page.offset())
-        ));
-        let pipelines = sqlx::query_as_with(AssertSqlSafe(sql), args.finish(OP)?)
-            .fetch_all(&self.pool)
+        self.paged(pipeline_columns!(), "pipelines", conditions, page, OP)
             .await
-            .map_err(query_error(OP))?;
-        let mut args = Args::default();
-        let sql = format!("SELECT COUNT(*) FROM pipelines WHERE {}", conditions(&mut args));
-        let total = sqlx::query_scalar_with(AssertSqlSafe(sql), args.finish(OP)?)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(query_error(OP))?;
-        Ok((pipelines, total))
     }
 
     /// Changes the columns `update` gives; [`StoreError::NotFound`] for an unknown pipeline.

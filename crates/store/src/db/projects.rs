@@ -1,6 +1,7 @@
 //! Projects (a repository and its CI/CD settings), found by id or by their full path
 //! `namespace/name`, and their protected branches.
 
+use super::args::Args;
 use super::connect::Db;
 use super::error::{StoreError, query_error};
 use super::page::Page;
@@ -177,30 +178,12 @@ impl Db {
         viewer: Option<i64>,
         page: Page,
     ) -> Result<(Vec<Project>, i64), StoreError> {
-        const OP: &str = "listing projects";
-        macro_rules! visible {
-            () => {
-                " FROM projects WHERE (CAST($1 AS BIGINT) IS NULL OR creator_id = $1 OR visibility <> 'private')"
-            };
-        }
-        let projects = sqlx::query_as(concat!(
-            "SELECT ",
-            project_columns!(),
-            visible!(),
-            " ORDER BY id DESC LIMIT $2 OFFSET $3"
-        ))
-        .bind(viewer)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error(OP))?;
-        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*)", visible!()))
-            .bind(viewer)
-            .fetch_one(&self.pool)
+        let visible = |args: &mut Args| {
+            let v = args.add(viewer);
+            format!("(CAST({v} AS BIGINT) IS NULL OR creator_id = {v} OR visibility <> 'private')")
+        };
+        self.paged(project_columns!(), "projects", visible, page, "listing projects")
             .await
-            .map_err(query_error(OP))?;
-        Ok((projects, total))
     }
 
     /// Sets a project's default branch.
