@@ -12,8 +12,8 @@ root token, creates a project, and then:
   2. throughput: pushes a pipeline of JOBS (default 300) `script: [true]` jobs in STAGES stages
      (default 1) and divides JOBS by the time from the pipeline's `created_at` to its
      `finished_at`.
-  3. idle memory: VmRSS of the server process after it has been idle for 2 s, before and after
-     the runs above.
+  3. idle memory: VmRSS of the server process after it has been idle for 2 s, before the runs
+     above, and 2 s and SETTLE s (default 30) after them.
 Writes bench/out/server.json and prints a summary.
 """
 import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=300)
     ap.add_argument("--stages", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--settle", type=int, default=30)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="gantry-bench-server-")
     work = tempfile.mkdtemp(prefix="gantry-bench-work-")
@@ -142,6 +143,8 @@ def main():
         seconds = (ms(p["finished_at"]) - ms(p["created_at"])) / 1000
         time.sleep(2)
         idle_after = rss_kb(server.pid)
+        time.sleep(max(0, a.settle - 2))
+        idle_settled = rss_kb(server.pid)
     finally:
         server.terminate()
         try:
@@ -161,7 +164,8 @@ def main():
         "push_end_to_job_start_ms": {"p50": pct(after_push, 0.5), "p90": pct(after_push, 0.9)},
         "throughput": {"jobs": a.jobs, "stages": a.stages, "seconds": seconds,
                        "jobs_per_second": a.jobs / seconds},
-        "idle_rss_mb": {"at_start": idle_before / 1024, "after_runs": idle_after / 1024},
+        "idle_rss_mb": {"at_start": idle_before / 1024, "after_runs": idle_after / 1024,
+                        f"after_runs_{a.settle}s": idle_settled / 1024},
     }
     os.makedirs("bench/out", exist_ok=True)
     with open("bench/out/server.json", "w") as f:
@@ -171,7 +175,8 @@ def main():
           f"from the end of git push: p50 {result['push_end_to_job_start_ms']['p50']:.0f} ms")
     print(f"throughput: {a.jobs} trivial jobs in {a.stages} stage(s) in {seconds:.2f} s = "
           f"{a.jobs / seconds:.0f} jobs/s (concurrency {a.concurrency})")
-    print(f"idle RSS: {idle_before / 1024:.1f} MB at start, {idle_after / 1024:.1f} MB after the runs")
+    print(f"idle RSS: {idle_before / 1024:.1f} MB at start, {idle_after / 1024:.1f} MB 2 s after the runs, "
+          f"{idle_settled / 1024:.1f} MB {a.settle} s after them")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// How long a SQLite statement waits for another process's write lock before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
+/// How long a pooled SQLite connection beyond the first may stay idle before it is closed.
+const SQLITE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -74,8 +77,12 @@ impl Db {
         let (pool, migrator) = match backend {
             Backend::Sqlite => {
                 let target = SqliteTarget::parse(url)?;
+                // Connections beyond the first close after a while idle, and each keeps a small
+                // page cache: an idle server holds little memory (the OS caches the file).
                 let mut options = AnyPoolOptions::new()
                     .max_connections(if target.memory { 1 } else { 8 })
+                    .min_connections(1)
+                    .idle_timeout(Some(SQLITE_IDLE_TIMEOUT))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
@@ -86,6 +93,7 @@ impl Db {
                             // With WAL, NORMAL stays consistent after a crash; a power cut
                             // may lose the last commits.
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA cache_size = -1024").await?;
                             Ok(())
                         })
                     });
