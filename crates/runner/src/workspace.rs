@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// Preparing a build directory failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +54,12 @@ pub struct Workspace {
     pub dirty: bool,
     /// `CI_PIPELINE_ID`.
     pub pipeline_id: u64,
+    /// Where caches go when not under `data_dir` (a server shares them between pipelines).
+    pub cache_root: Option<PathBuf>,
     /// The checkout every build directory is copied from, made by the first job that needs it.
-    source: OnceLock<Result<PathBuf, String>>,
+    /// Checked again before each use: a server removes a finished pipeline's checkout, and a
+    /// retry later makes it again.
+    source: Mutex<Option<PathBuf>>,
 }
 
 /// `GIT_STRATEGY`.
@@ -98,7 +102,8 @@ impl Workspace {
             sha: sha.to_owned(),
             dirty,
             pipeline_id,
-            source: OnceLock::new(),
+            cache_root: None,
+            source: Mutex::new(None),
         })
     }
 
@@ -116,7 +121,8 @@ impl Workspace {
             sha: sha.to_owned(),
             dirty: false,
             pipeline_id,
-            source: OnceLock::new(),
+            cache_root: None,
+            source: Mutex::new(None),
         })
     }
 
@@ -137,7 +143,9 @@ impl Workspace {
 
     /// The `cache dir` of the workspace.
     pub fn cache_dir(&self) -> PathBuf {
-        self.data_dir.join("cache")
+        self.cache_root
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 
     /// Makes a fresh build directory for an attempt.
@@ -151,12 +159,20 @@ impl Workspace {
         match strategy {
             GitStrategy::None => std::fs::create_dir_all(dir).map_err(io("creating", dir)),
             GitStrategy::Clone => {
-                let source = self
-                    .source
-                    .get_or_init(|| self.checkout_source().map_err(|e| error_chain(&e)))
-                    .as_ref()
-                    .map_err(|e| WorkspaceError::Checkout(e.clone()))?;
-                copy_tree(source, dir).map_err(io("copying the sources to", dir))
+                let source = {
+                    let mut cached = self.source.lock().unwrap_or_else(|e| e.into_inner());
+                    match cached.as_ref() {
+                        Some(path) if self.data_dir.join("source.ready").is_file() => path.clone(),
+                        _ => {
+                            let path = self
+                                .checkout_source()
+                                .map_err(|e| WorkspaceError::Checkout(error_chain(&e)))?;
+                            *cached = Some(path.clone());
+                            path
+                        }
+                    }
+                };
+                copy_tree(&source, dir).map_err(io("copying the sources to", dir))
             }
         }
     }

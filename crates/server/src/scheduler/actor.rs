@@ -79,6 +79,8 @@ pub(crate) async fn run(
     loop {
         if actor.idle() {
             actor.flush_all().await;
+            // Before leaving, so that no other actor of this pipeline runs meanwhile.
+            actor.remove_builds().await;
             match scheduler.leave(pipeline_id, &mut rx) {
                 Some(msg) => actor.handle(msg).await,
                 None => return,
@@ -190,6 +192,10 @@ impl Actor {
             id,
         )
         .map_err(|e| super::ScheduleError::Compile(e.to_string()))?;
+        // Caches outlive the pipeline: every pipeline of the project shares them, as GitLab's
+        // runners share theirs.
+        let mut workspace = workspace;
+        workspace.cache_root = Some(core.config.data_dir.join("cache").join(project.id.to_string()));
         let mut shared = Shared::new(workspace, variables);
         shared.job_url_prefix = format!("{}/{}/-/jobs/", core.external_url, project.path);
         shared.pipeline_iid = Some(iid);
@@ -258,6 +264,35 @@ impl Actor {
             }
         }
         self.effects(effects).await
+    }
+
+    /// Deletes the pipeline's checkout, build and scratch directories once it has finished (a
+    /// retry later checks the commit out again); the artifact archives stay for the jobs a
+    /// retry may run. A pipeline waiting for a manual job keeps everything.
+    async fn remove_builds(&self) {
+        if !self.engine.status().is_completed() {
+            return;
+        }
+        let dir = self.shared.workspace.data_dir.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            // The marker first: a half-removed checkout is never taken for a ready one.
+            for path in ["source.ready", "source", "builds", "tmp"].map(|p| dir.join(p)) {
+                let gone = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                match gone {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) = removed {
+            tracing::warn!(pipeline_id = self.pipeline.id, error = %e, "removing the build directories");
+        }
     }
 
     fn idle(&self) -> bool {

@@ -280,3 +280,46 @@ long:
         assert!(zip_bytes.starts_with(b"PK"), "the artifact survives the restart");
     }
 }
+
+const CACHED_PIPELINE: &str = r#"
+count:
+  cache:
+    key: counter
+    paths: [counter/]
+  script:
+    - mkdir -p counter && echo "run $CI_COMMIT_SHORT_SHA" >> counter/runs.txt
+    - echo "cached runs:" && cat counter/runs.txt
+"#;
+
+// Where caches and build directories live does not depend on the database: SQLite only.
+#[test]
+fn caches_outlive_their_pipeline_and_finished_pipelines_leave_no_build_directories() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Server::start(data.path(), None);
+    let (status, project) = server.post("projects", json!({"name": "cached", "namespace": "team"}));
+    assert_eq!(status, 201, "{project}");
+    let id = "team%2Fcached";
+    let remote = server.remote("team/cached", TOKEN);
+    let work = Work::new(&[(".gitlab-ci.yml", CACHED_PIPELINE)]);
+    work.git(&["push", "-q", &remote, "main"]);
+    let first = server.finished_pipeline(id, "main", 0);
+    assert_eq!(first["status"], "success", "{first}");
+    work.commit(&[("README", "second\n")], "second");
+    work.git(&["push", "-q", &remote, "main"]);
+    let second = server.finished_pipeline(id, "main", first["id"].as_i64().expect("id"));
+    assert_eq!(second["status"], "success", "{second}");
+    let jobs = server.jobs(id, second["id"].as_i64().expect("id"));
+    let log = server.trace(id, job_named(&jobs, "count")["id"].as_i64().expect("job id"));
+    let runs = log.lines().filter(|l| l.starts_with("run ")).count();
+    assert_eq!(runs, 2, "the second pipeline sees the first one's cache:\n{log}");
+
+    for pipeline in [&first, &second] {
+        let dir = data
+            .path()
+            .join("builds")
+            .join(pipeline["id"].as_i64().expect("id").to_string());
+        server.wait_for("the build directories to go", |_| {
+            (!dir.join("builds").exists() && !dir.join("source").exists()).then_some(())
+        });
+    }
+}
