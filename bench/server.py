@@ -8,7 +8,9 @@ It starts the server on a free loopback port with a fresh temporary data directo
 root token, creates a project, and then:
   1. latency: N times (default 30), commits a change and pushes a new branch with a one-job
      pipeline; latency = the job's `started_at` (server clock) minus the time just before
-     `git push` started (same machine clock). Also reported from the end of `git push`.
+     `git push` started (same machine clock). Also reported from the end of `git push`, and
+     from the moment the server started on the push's `POST git-receive-pack` request (the
+     request log of the server, `GANTRY_LOG=tower_http=debug`).
   2. throughput: pushes a pipeline of JOBS (default 300) `script: [true]` jobs in STAGES stages
      (default 1) and divides JOBS by the time from the pipeline's `created_at` to its
      `finished_at`.
@@ -80,11 +82,14 @@ def main():
     data = tempfile.mkdtemp(prefix="gantry-bench-server-")
     work = tempfile.mkdtemp(prefix="gantry-bench-work-")
     port = free_port()
+    log_path = os.path.join(work, "..", os.path.basename(work) + ".server.log")
+    log_file = open(log_path, "w")
     server = subprocess.Popen(
         [a.gantry, "server", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
          "--concurrency", str(a.concurrency)],
-        env=dict(os.environ, GANTRY_INITIAL_ROOT_TOKEN=TOKEN, GANTRY_LOG="warn"),
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        env=dict(os.environ, GANTRY_INITIAL_ROOT_TOKEN=TOKEN, GANTRY_LOG="warn,tower_http=debug",
+                 NO_COLOR="1"),
+        stdout=subprocess.PIPE, stderr=log_file, text=True)
     try:
         line = server.stdout.readline()
         m = re.search(r"listening on (\S+)", line)
@@ -100,7 +105,7 @@ def main():
         with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
             f.write("job:\n  script: ['true']\n")
 
-        latencies, after_push = [], []
+        latencies, after_push, starts = [], [], []
         for i in range(a.pushes):
             with open(os.path.join(work, "n.txt"), "w") as f:
                 f.write(str(i))
@@ -121,6 +126,7 @@ def main():
             s = wait(started, f"the job of {branch} to start")
             latencies.append(s - t0)
             after_push.append(s - t1)
+            starts.append(s)
 
         lines = [f"stages: [{', '.join(f's{k}' for k in range(a.stages))}]"]
         for j in range(a.jobs):
@@ -145,7 +151,19 @@ def main():
         idle_after = rss_kb(server.pid)
         time.sleep(max(0, a.settle - 2))
         idle_settled = rss_kb(server.pid)
+        log_file.flush()
+        with open(log_path) as f:
+            receive = [ms(re.match(r"(\S+Z)", line).group(1)[:23] + "Z") for line in f
+                       if "POST" in line and "git-receive-pack" in line and "started processing" in line]
+        # One request per push: the latency pushes, then the many-jobs one.
+        if len(receive) != a.pushes + 1:
+            sys.exit(f"bench/server.py: {len(receive)} receive-pack requests logged, "
+                     f"expected {a.pushes + 1}")
+        from_receive = [s - r for s, r in zip(starts, receive)]
     finally:
+        log_file.close()
+        if os.path.exists(log_path):
+            os.remove(log_path)
         server.terminate()
         try:
             server.wait(10)
@@ -162,6 +180,9 @@ def main():
         "push_to_job_start_ms": {"p50": pct(latencies, 0.5), "p90": pct(latencies, 0.9),
                                   "max": max(latencies), "all": latencies},
         "push_end_to_job_start_ms": {"p50": pct(after_push, 0.5), "p90": pct(after_push, 0.9)},
+        "receive_pack_request_to_job_start_ms": {"p50": pct(from_receive, 0.5),
+                                                 "p90": pct(from_receive, 0.9),
+                                                 "max": max(from_receive)},
         "throughput": {"jobs": a.jobs, "stages": a.stages, "seconds": seconds,
                        "jobs_per_second": a.jobs / seconds},
         "idle_rss_mb": {"at_start": idle_before / 1024, "after_runs": idle_after / 1024,
@@ -172,7 +193,10 @@ def main():
         json.dump(result, f, indent=2)
     print(f"push -> first job start: p50 {result['push_to_job_start_ms']['p50']:.0f} ms, "
           f"p90 {result['push_to_job_start_ms']['p90']:.0f} ms ({a.pushes} pushes); "
-          f"from the end of git push: p50 {result['push_end_to_job_start_ms']['p50']:.0f} ms")
+          f"from the end of git push: p50 {result['push_end_to_job_start_ms']['p50']:.0f} ms; "
+          f"from the server receiving the push request: p50 "
+          f"{result['receive_pack_request_to_job_start_ms']['p50']:.0f} ms, "
+          f"p90 {result['receive_pack_request_to_job_start_ms']['p90']:.0f} ms")
     print(f"throughput: {a.jobs} trivial jobs in {a.stages} stage(s) in {seconds:.2f} s = "
           f"{a.jobs / seconds:.0f} jobs/s (concurrency {a.concurrency})")
     print(f"idle RSS: {idle_before / 1024:.1f} MB at start, {idle_after / 1024:.1f} MB 2 s after the runs, "
