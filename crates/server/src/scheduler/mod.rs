@@ -269,8 +269,25 @@ pub(crate) async fn compile(
     let request = request.clone();
     let server_url = core.external_url.clone();
     let protected = core.is_protected(&project, &request.ref_name, request.tag).await;
+    // `include:project` reads what the project's owner may read (gantry does not record who
+    // pushed): its own projects, internal and public ones.
+    let owner = match project.creator_id {
+        Some(id) => core.db.user(id).await?,
+        None => None,
+    };
+    let db = core.db.clone();
+    let handle = tokio::runtime::Handle::current();
+    let may_read: source::MayRead =
+        Box::new(
+            move |path: &str| match handle.block_on(db.project_by_path(path)) {
+                Ok(Some(included)) => {
+                    crate::access::level(owner.as_ref(), &included) >= crate::access::Level::Guest
+                }
+                _ => false,
+            },
+        );
     tokio::task::spawn_blocking(move || {
-        let source = RepoSource::new(git_dir, repos_root, request.sha.clone());
+        let source = RepoSource::new(git_dir, repos_root, request.sha.clone()).with_access(may_read);
         if !source.files().iter().any(|f| f == ".gitlab-ci.yml") {
             return None;
         }

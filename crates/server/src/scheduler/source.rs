@@ -38,6 +38,9 @@ fn clean(path: &str) -> Result<&str, SourceError> {
     Ok(path)
 }
 
+/// Whether the pipeline may read the project at a path (`include:project`).
+pub type MayRead = Box<dyn Fn(&str) -> bool + Send>;
+
 /// The files of one commit of a hosted repository, and the repositories next to it.
 pub struct RepoSource {
     /// The bare repository of the project.
@@ -47,6 +50,8 @@ pub struct RepoSource {
     /// The commit.
     pub sha: String,
     files: Vec<String>,
+    /// Which other projects `include:project` may read; none when unset.
+    may_read: Option<MayRead>,
 }
 
 impl RepoSource {
@@ -65,7 +70,14 @@ impl RepoSource {
             repos_root,
             sha,
             files,
+            may_read: None,
         }
+    }
+
+    /// Lets `include:project` read the projects `may_read` allows (else it reads none).
+    pub fn with_access(mut self, may_read: MayRead) -> Self {
+        self.may_read = Some(may_read);
+        self
     }
 
     /// Every file of the commit.
@@ -133,7 +145,9 @@ impl FileSource for RepoSource {
             return Err(SourceError::Other(format!("`{project}` is not a project path")));
         }
         let dir = self.repos_root.join(format!("{project}.git"));
-        if !dir.is_dir() {
+        let allowed = self.may_read.as_ref().is_some_and(|may| may(project));
+        // The same words whether it is missing or hidden, as GitLab says them.
+        if !allowed || !dir.is_dir() {
             return Err(SourceError::Other(format!(
                 "project `{project}` not found or access denied"
             )));

@@ -69,6 +69,51 @@ fn access_levels_and_protected_branches_decide_who_sees_pushes_and_gets_protecte
         let (ok, err) = push(&work, &server.remote("ops/guarded", &bob_token), &["main:bobs"]);
         assert!(!ok && err.contains("not found"), "bob pushed: {err}");
 
+        // include:project reads the projects the including project's owner may read: root's
+        // own shared templates, but not root's private project for bob's pipeline.
+        let (status, _) = server.post("projects", json!({"name": "templates", "namespace": "ops"}));
+        assert_eq!(status, 201);
+        let templates = Work::new(&[(
+            "ci/common.yml",
+            "shared:\n  script: [echo from the shared template]\n",
+        )]);
+        templates.git(&["push", "-q", &server.remote("ops/templates", TOKEN), "main"]);
+        let including = "include:\n  - project: ops/templates\n    file: ci/common.yml\n";
+        let (status, _) = server.post("projects", json!({"name": "uses-templates", "namespace": "ops"}));
+        assert_eq!(status, 201);
+        let user_work = Work::new(&[(".gitlab-ci.yml", including)]);
+        user_work.git(&["push", "-q", &server.remote("ops/uses-templates", TOKEN), "main"]);
+        let included = server.finished_pipeline("ops%2Fuses-templates", "main", 0);
+        assert_eq!(included["status"], "success", "{included}");
+        let (status, bobs) = server.call(
+            reqwest::Method::POST,
+            "projects",
+            Some(json!({"name": "app", "namespace": "bob"})),
+            &bob_token,
+        );
+        assert_eq!(status, 201, "{bobs}");
+        let bob_work = Work::new(&[(".gitlab-ci.yml", including)]);
+        bob_work.git(&["push", "-q", &server.remote("bob/app", &bob_token), "main"]);
+        let refused = server.wait_for("bob's pipeline", |s| {
+            let (_, list) = s.call(
+                reqwest::Method::GET,
+                "projects/bob%2Fapp/pipelines",
+                None,
+                &bob_token,
+            );
+            let p = list.as_array()?.first()?.clone();
+            (p["status"] != "created").then_some(p["id"].as_i64()?)
+        });
+        let (_, refused) = server.call(
+            reqwest::Method::GET,
+            &format!("projects/bob%2Fapp/pipelines/{refused}"),
+            None,
+            &bob_token,
+        );
+        assert_eq!(refused["status"], "failed", "{refused}");
+        let errors = refused["yaml_errors"].as_str().unwrap_or_default();
+        assert!(errors.contains("not found or access denied"), "{refused}");
+
         // A rule with "No one" refuses every push to its branches, with git's own error.
         let (status, rule) = server.post(
             &format!("projects/{id}/protected_branches"),
