@@ -59,6 +59,9 @@ pub(crate) struct ServerArgs {
     /// How many jobs run at once on this server (default: the number of cores, at least 2).
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
+    /// How often expired artifacts are deleted, in seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub(crate) sweep_interval: u64,
     /// The largest git push accepted, in bytes (default: 2 GiB); a larger one is refused.
     #[arg(long, value_name = "BYTES", env = "GANTRY_MAX_PUSH_BYTES")]
     pub(crate) max_push_bytes: Option<u64>,

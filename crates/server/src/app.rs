@@ -189,6 +189,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
     let root_token = crate::bootstrap::first_admin(&core).await?;
     let scheduler = Scheduler::new(core.clone());
     let resumed = scheduler.recover().await?;
+    crate::housekeeping::spawn(core.clone());
     let state = Arc::new(AppState { core, scheduler });
     let app = router(state);
     let task = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub concurrency: usize,
     /// The largest push accepted, in bytes.
     pub max_push_bytes: u64,
+    /// How often expired artifacts are looked for and deleted.
+    pub sweep_interval: std::time::Duration,
     /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
     /// else a random one).
     pub initial_root_token: Option<String>,
@@ -36,6 +38,7 @@ impl ServerConfig {
             external_url: None,
             concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
             max_push_bytes: 2 << 30,
+            sweep_interval: std::time::Duration::from_secs(600),
             initial_root_token: None,
         }
     }

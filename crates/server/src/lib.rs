@@ -14,6 +14,7 @@ pub mod config;
 mod error;
 pub mod git;
 mod githost;
+mod housekeeping;
 pub mod metrics;
 pub mod scheduler;
 pub mod secrets;

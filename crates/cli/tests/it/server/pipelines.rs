@@ -3,7 +3,7 @@
 
 use super::*;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const PIPELINE: &str = r#"
@@ -322,4 +322,64 @@ fn caches_outlive_their_pipeline_and_finished_pipelines_leave_no_build_directori
             (!dir.join("builds").exists() && !dir.join("source").exists()).then_some(())
         });
     }
+}
+
+const EXPIRING_PIPELINE: &str = r#"
+build:
+  script: [mkdir -p out, echo short-lived > out/file.txt]
+  artifacts:
+    paths: [out/]
+    expire_in: 2 seconds
+keep:
+  script: [mkdir -p out, echo kept > out/file.txt]
+  artifacts:
+    paths: [out/]
+"#;
+
+// The sweep does not depend on the database: SQLite only.
+#[test]
+fn expired_artifacts_are_deleted_and_the_others_kept() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Server::start_with(data.path(), None, &["--sweep-interval", "1"]);
+    let (status, project) = server.post("projects", json!({"name": "expiry", "namespace": "team"}));
+    assert_eq!(status, 201, "{project}");
+    let id = "team%2Fexpiry";
+    let work = Work::new(&[(".gitlab-ci.yml", EXPIRING_PIPELINE)]);
+    work.git(&["push", "-q", &server.remote("team/expiry", TOKEN), "main"]);
+    let pipeline = server.finished_pipeline(id, "main", 0);
+    assert_eq!(pipeline["status"], "success", "{pipeline}");
+    let jobs = server.jobs(id, pipeline["id"].as_i64().expect("id"));
+    let artifacts = |name: &str| {
+        let job = job_named(&jobs, name)["id"].as_i64().expect("job id");
+        let (status, _) = server.call(
+            reqwest::Method::GET,
+            &format!("projects/{id}/jobs/{job}/artifacts"),
+            None,
+            TOKEN,
+        );
+        status
+    };
+    server.wait_for("the expired artifact to be deleted", |_| {
+        (artifacts("build") == 404).then_some(())
+    });
+    assert_eq!(
+        artifacts("keep"),
+        200,
+        "an artifact without expire_in is kept (30 days)"
+    );
+    let blobs: Vec<_> = walk(&data.path().join("blobs"));
+    assert_eq!(blobs.len(), 1, "one archive left in the blob store: {blobs:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
