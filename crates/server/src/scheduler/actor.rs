@@ -370,10 +370,95 @@ impl Actor {
 
     /// Stores the event, applies it, carries out the effects and writes the new statuses.
     async fn apply(&mut self, event: Event) -> Result<(), StoreError> {
-        self.store_event(&event).await?;
-        let effects = self.engine.apply(event);
+        // The event and the statuses it changes are stored in one transaction before any of
+        // its effects is carried out; the engine moves on only once they are.
+        let mut next = self.engine.clone();
+        let effects = next.apply(event);
+        let (jobs, pipeline) = self.changes(&next, now_ms());
+        let updates: Vec<(i64, JobUpdate)> =
+            jobs.iter().map(|(i, u)| (self.rows[*i].id, u.clone())).collect();
+        self.core
+            .db
+            .record_event(
+                self.pipeline.id,
+                &events::encode(&event),
+                &updates,
+                pipeline.as_ref(),
+                now_ms(),
+            )
+            .await?;
+        self.engine = next;
+        self.wrote(&jobs, pipeline.as_ref());
         self.effects(effects).await?;
+        // What the effects changed (a retried job's new row).
         self.sync().await
+    }
+
+    /// The row and pipeline updates that bring the database to `engine`'s statuses. A job
+    /// about to run again whose row already ran is left out: [`Actor::start`] gives it a new
+    /// row first.
+    fn changes(
+        &self,
+        engine: &gantry_engine::Pipeline,
+        now: i64,
+    ) -> (Vec<(usize, JobUpdate)>, Option<PipelineUpdate>) {
+        let mut jobs = Vec::new();
+        for i in 0..self.jobs.len() {
+            let state = engine.state(JobId(i));
+            let written = self.written[i];
+            if state.status == written {
+                continue;
+            }
+            let rerun = state.status == Status::Pending
+                && matches!(
+                    written,
+                    Status::Running | Status::Success | Status::Failed | Status::Canceled
+                );
+            if rerun {
+                continue;
+            }
+            let completed = state.status.is_completed();
+            jobs.push((
+                i,
+                JobUpdate {
+                    status: Some(state.status.as_str().to_owned()),
+                    started_at: (state.status == Status::Running).then_some(now),
+                    finished_at: completed.then_some(now),
+                    exit_code: if completed { state.exit_code } else { None },
+                    failure_reason: if state.status == Status::Failed {
+                        state.failure.map(|f| f.as_str().to_owned())
+                    } else {
+                        None
+                    },
+                    ..JobUpdate::default()
+                },
+            ));
+        }
+        let status = engine.status();
+        let pipeline = (status.as_str() != self.pipeline.status).then(|| PipelineUpdate {
+            status: Some(status.as_str().to_owned()),
+            started_at: (status == Status::Running && self.pipeline.started_at.is_none()).then_some(now),
+            finished_at: status.is_completed().then_some(now),
+            ..PipelineUpdate::default()
+        });
+        (jobs, pipeline)
+    }
+
+    /// Records that these updates are in the database.
+    fn wrote(&mut self, jobs: &[(usize, JobUpdate)], pipeline: Option<&PipelineUpdate>) {
+        for (i, update) in jobs {
+            if let Some(status) = &update.status {
+                self.written[*i] = status_of(status);
+            }
+        }
+        if let Some(update) = pipeline {
+            if let Some(t) = update.started_at {
+                self.pipeline.started_at = Some(t);
+            }
+            if let Some(status) = &update.status {
+                self.pipeline.status = status.clone();
+            }
+        }
     }
 
     async fn effects(&mut self, effects: Vec<Effect>) -> Result<(), StoreError> {
@@ -446,42 +531,14 @@ impl Actor {
 
     /// Writes every status that changed since the last write, and the pipeline's.
     async fn sync(&mut self) -> Result<(), StoreError> {
-        let now = now_ms();
-        for i in 0..self.jobs.len() {
-            let state = self.engine.state(JobId(i));
-            if state.status == self.written[i] {
-                continue;
-            }
-            let completed = state.status.is_completed();
-            let update = JobUpdate {
-                status: Some(state.status.as_str().to_owned()),
-                started_at: (state.status == Status::Running).then_some(now),
-                finished_at: completed.then_some(now),
-                exit_code: if completed { state.exit_code } else { None },
-                failure_reason: if state.status == Status::Failed {
-                    state.failure.map(|f| f.as_str().to_owned())
-                } else {
-                    None
-                },
-                ..JobUpdate::default()
-            };
-            self.core.db.update_job(self.rows[i].id, &update).await?;
-            self.written[i] = state.status;
+        let (jobs, pipeline) = self.changes(&self.engine, now_ms());
+        for (i, update) in &jobs {
+            self.core.db.update_job(self.rows[*i].id, update).await?;
         }
-        let status = self.engine.status();
-        if status.as_str() != self.pipeline.status {
-            let update = PipelineUpdate {
-                status: Some(status.as_str().to_owned()),
-                started_at: (status == Status::Running && self.pipeline.started_at.is_none()).then_some(now),
-                finished_at: status.is_completed().then_some(now),
-                ..PipelineUpdate::default()
-            };
-            self.core.db.update_pipeline(self.pipeline.id, &update).await?;
-            if let Some(t) = update.started_at {
-                self.pipeline.started_at = Some(t);
-            }
-            self.pipeline.status = status.as_str().to_owned();
+        if let Some(update) = &pipeline {
+            self.core.db.update_pipeline(self.pipeline.id, update).await?;
         }
+        self.wrote(&jobs, pipeline.as_ref());
         Ok(())
     }
 

@@ -3,6 +3,9 @@
 
 use super::connect::Db;
 use super::error::{StoreError, query_error};
+use super::jobs::{JobUpdate, job_update_statement};
+use super::pipelines::{PipelineUpdate, pipeline_update_statement};
+use sqlx::AssertSqlSafe;
 
 impl Db {
     /// Stores an event of a pipeline and returns its sequence number: 1, 2, 3... per
@@ -12,6 +15,20 @@ impl Db {
         &self,
         pipeline_id: i64,
         event_json: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        self.record_event(pipeline_id, event_json, &[], None, now_ms)
+            .await
+    }
+
+    /// Appends an event and writes the job and pipeline changes it caused, in one
+    /// transaction: after a crash either all of it is stored or none. Its sequence number.
+    pub async fn record_event(
+        &self,
+        pipeline_id: i64,
+        event_json: &str,
+        jobs: &[(i64, JobUpdate)],
+        pipeline: Option<&PipelineUpdate>,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
         const OP: &str = "storing a pipeline event";
@@ -37,6 +54,23 @@ impl Db {
         .execute(&mut *w.tx)
         .await
         .map_err(query_error(OP))?;
+        let statements = jobs
+            .iter()
+            .filter_map(|(id, update)| job_update_statement(*id, update).map(|s| ("job", *id, s)))
+            .chain(
+                pipeline
+                    .and_then(|u| pipeline_update_statement(pipeline_id, u))
+                    .map(|s| ("pipeline", pipeline_id, s)),
+            );
+        for (entity, id, (sql, args)) in statements {
+            let done = sqlx::query_with(AssertSqlSafe(sql), args.finish(OP)?)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(query_error(OP))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound { entity, id });
+            }
+        }
         w.commit(OP).await?;
         Ok(seq)
     }

@@ -252,36 +252,12 @@ impl Db {
     /// Changes the columns `update` gives; [`StoreError::NotFound`] for an unknown job.
     pub async fn update_job(&self, id: i64, update: &JobUpdate) -> Result<(), StoreError> {
         const OP: &str = "updating a job";
-        let mut args = Args::default();
-        let mut sets = Vec::new();
-        let texts = [
-            ("status", &update.status),
-            ("failure_reason", &update.failure_reason),
-        ];
-        for (column, value) in texts {
-            if let Some(v) = value {
-                sets.push(format!("{column} = {}", args.add(v.clone())));
-            }
-        }
-        let numbers = [
-            ("queued_at", update.queued_at),
-            ("started_at", update.started_at),
-            ("finished_at", update.finished_at),
-            ("exit_code", update.exit_code),
-            ("runner_id", update.runner_id),
-        ];
-        for (column, value) in numbers {
-            if let Some(v) = value {
-                sets.push(format!("{column} = {}", args.add(v)));
-            }
-        }
-        if sets.is_empty() {
+        let Some((sql, args)) = job_update_statement(id, update) else {
             return match self.job(id).await? {
                 Some(_) => Ok(()),
                 None => Err(StoreError::NotFound { entity: "job", id }),
             };
-        }
-        let sql = format!("UPDATE jobs SET {} WHERE id = {}", sets.join(", "), args.add(id));
+        };
         let _lock = self.write_lock().await;
         let done = sqlx::query_with(AssertSqlSafe(sql), args.finish(OP)?)
             .execute(&self.pool)
@@ -323,4 +299,36 @@ impl Db {
             .await
             .map_err(query_error("claiming a pending job"))
     }
+}
+
+/// The `UPDATE` that applies `update` to job `id`; `None` when it changes nothing.
+pub(crate) fn job_update_statement(id: i64, update: &JobUpdate) -> Option<(String, Args)> {
+    let mut args = Args::default();
+    let mut sets = Vec::new();
+    let texts = [
+        ("status", &update.status),
+        ("failure_reason", &update.failure_reason),
+    ];
+    for (column, value) in texts {
+        if let Some(v) = value {
+            sets.push(format!("{column} = {}", args.add(v.clone())));
+        }
+    }
+    let numbers = [
+        ("queued_at", update.queued_at),
+        ("started_at", update.started_at),
+        ("finished_at", update.finished_at),
+        ("exit_code", update.exit_code),
+        ("runner_id", update.runner_id),
+    ];
+    for (column, value) in numbers {
+        if let Some(v) = value {
+            sets.push(format!("{column} = {}", args.add(v)));
+        }
+    }
+    if sets.is_empty() {
+        return None;
+    }
+    let sql = format!("UPDATE jobs SET {} WHERE id = {}", sets.join(", "), args.add(id));
+    Some((sql, args))
 }

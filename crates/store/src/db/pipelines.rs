@@ -217,31 +217,7 @@ impl Db {
     /// Changes the columns `update` gives; [`StoreError::NotFound`] for an unknown pipeline.
     pub async fn update_pipeline(&self, id: i64, update: &PipelineUpdate) -> Result<(), StoreError> {
         const OP: &str = "updating a pipeline";
-        let mut args = Args::default();
-        let mut sets = Vec::new();
-        if let Some(v) = &update.status {
-            sets.push(format!("status = {}", args.add(v.clone())));
-        }
-        let times = [
-            ("started_at", update.started_at),
-            ("finished_at", update.finished_at),
-            ("duration", update.duration),
-        ];
-        for (column, value) in times {
-            if let Some(v) = value {
-                sets.push(format!("{column} = {}", args.add(v)));
-            }
-        }
-        if let Some(v) = &update.config_errors {
-            sets.push(format!("config_errors = {}", args.add(v.clone())));
-        }
-        let updated_at = update
-            .updated_at
-            .or_else(|| update.started_at.max(update.finished_at));
-        if let Some(v) = updated_at {
-            sets.push(format!("updated_at = {}", args.add(v)));
-        }
-        if sets.is_empty() {
+        let Some((sql, args)) = pipeline_update_statement(id, update) else {
             return match self.pipeline(id).await? {
                 Some(_) => Ok(()),
                 None => Err(StoreError::NotFound {
@@ -249,12 +225,7 @@ impl Db {
                     id,
                 }),
             };
-        }
-        let sql = format!(
-            "UPDATE pipelines SET {} WHERE id = {}",
-            sets.join(", "),
-            args.add(id)
-        );
+        };
         let _lock = self.write_lock().await;
         let done = sqlx::query_with(AssertSqlSafe(sql), args.finish(OP)?)
             .execute(&self.pool)
@@ -281,4 +252,42 @@ impl Db {
         .await
         .map_err(query_error("listing unfinished pipelines"))
     }
+}
+
+/// The `UPDATE` that applies `update` to pipeline `id` (`updated_at` follows the latest time
+/// given); `None` when it changes nothing.
+pub(crate) fn pipeline_update_statement(id: i64, update: &PipelineUpdate) -> Option<(String, Args)> {
+    let mut args = Args::default();
+    let mut sets = Vec::new();
+    if let Some(v) = &update.status {
+        sets.push(format!("status = {}", args.add(v.clone())));
+    }
+    let times = [
+        ("started_at", update.started_at),
+        ("finished_at", update.finished_at),
+        ("duration", update.duration),
+    ];
+    for (column, value) in times {
+        if let Some(v) = value {
+            sets.push(format!("{column} = {}", args.add(v)));
+        }
+    }
+    if let Some(v) = &update.config_errors {
+        sets.push(format!("config_errors = {}", args.add(v.clone())));
+    }
+    let updated_at = update
+        .updated_at
+        .or_else(|| update.started_at.max(update.finished_at));
+    if let Some(v) = updated_at {
+        sets.push(format!("updated_at = {}", args.add(v)));
+    }
+    if sets.is_empty() {
+        return None;
+    }
+    let sql = format!(
+        "UPDATE pipelines SET {} WHERE id = {}",
+        sets.join(", "),
+        args.add(id)
+    );
+    Some((sql, args))
 }

@@ -3,6 +3,7 @@
 use crate::NOW;
 use crate::backend::{each_backend, project};
 use crate::pipelines::pipeline;
+use gantry_store::db::{JobUpdate, PipelineUpdate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_are_numbered_per_pipeline_and_replayed_in_order() {
@@ -62,6 +63,58 @@ async fn events_are_numbered_per_pipeline_and_replayed_in_order() {
             .await
             .expect_err("no pipeline");
         assert!(err.is_not_found(), "{err:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_and_the_statuses_it_changed_are_stored_together_or_not_at_all() {
+    each_backend(async |db| {
+        let p = project(&db, "app").await;
+        let pl = pipeline(&db, p.id).await;
+        let jobs = db
+            .create_jobs(pl.id, &[crate::jobs::new_job("build", "pending", 0)], NOW)
+            .await
+            .expect("create");
+        let running = JobUpdate {
+            status: Some("running".into()),
+            started_at: Some(NOW + 1),
+            ..JobUpdate::default()
+        };
+        let pipeline_running = PipelineUpdate {
+            status: Some("running".into()),
+            started_at: Some(NOW + 1),
+            ..PipelineUpdate::default()
+        };
+        let seq = db
+            .record_event(
+                pl.id,
+                r#"{"started":0}"#,
+                &[(jobs[0].id, running.clone())],
+                Some(&pipeline_running),
+                NOW + 1,
+            )
+            .await
+            .expect("record");
+        assert_eq!(seq, 1);
+        let job = db.job(jobs[0].id).await.expect("read").expect("job");
+        assert_eq!((job.status.as_str(), job.started_at), ("running", Some(NOW + 1)));
+        let stored = db.pipeline(pl.id).await.expect("read").expect("pipeline");
+        assert_eq!(stored.status, "running");
+
+        // An update of a job that does not exist undoes the whole record, event included.
+        let err = db
+            .record_event(
+                pl.id,
+                r#"{"finished":0}"#,
+                &[(jobs[0].id + 999, running)],
+                None,
+                NOW + 2,
+            )
+            .await
+            .expect_err("a missing job");
+        assert!(err.is_not_found(), "{err:?}");
+        assert_eq!(db.events(pl.id).await.expect("events").len(), 1);
     })
     .await;
 }
