@@ -374,7 +374,8 @@ impl Actor {
         // its effects is carried out; the engine moves on only once they are.
         let mut next = self.engine.clone();
         let effects = next.apply(event);
-        let (jobs, pipeline) = self.changes(&next, now_ms());
+        let now = now_ms();
+        let (jobs, pipeline) = self.changes(&next, now);
         let updates: Vec<(i64, JobUpdate)> =
             jobs.iter().map(|(i, u)| (self.rows[*i].id, u.clone())).collect();
         self.core
@@ -384,7 +385,7 @@ impl Actor {
                 &events::encode(&event),
                 &updates,
                 pipeline.as_ref(),
-                now_ms(),
+                now,
             )
             .await?;
         self.engine = next;
