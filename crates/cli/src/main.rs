@@ -12,13 +12,16 @@ mod up;
 
 use clap::Parser;
 
-// Compiling a large configuration allocates millions of small nodes; mimalloc halves that cost.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: gantry_alloc::Chosen = gantry_alloc::Chosen;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if matches!(args.command, cli::Command::Server(_) | cli::Command::Up(_)) {
+        // The server gives memory back with the system allocator (see gantry-alloc).
+        gantry_alloc::use_system();
+    }
     let result = match args.command {
         cli::Command::Lint(lint) => lint::run(&lint),
         cli::Command::Run(run) => run::run(&run),
