@@ -92,10 +92,7 @@ impl Workspace {
             .unwrap_or(0);
         let pipeline_id = last + 1;
         std::fs::write(&counter, pipeline_id.to_string()).map_err(io("writing", &counter))?;
-        for old in ["builds", "tmp", "source"] {
-            let _ = std::fs::remove_dir_all(data_dir.join(old));
-        }
-        let _ = std::fs::remove_file(data_dir.join("source.ready"));
+        let _ = clear_builds(data_dir);
         Ok(Workspace {
             repo_root: repo_root.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
@@ -124,6 +121,12 @@ impl Workspace {
             cache_root: None,
             source: Mutex::new(None),
         })
+    }
+
+    /// Removes the checkout, build and scratch directories (not artifacts, not caches): a
+    /// later job checks the commit out again.
+    pub fn clear_builds(&self) -> std::io::Result<()> {
+        clear_builds(&self.data_dir)
     }
 
     /// The `build dir` of the workspace.
@@ -342,4 +345,14 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
         return Err(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The checkout marker first, so a half-removed checkout is never taken for a ready one; then
+/// the checkout, build and scratch directories. What is already gone is no error.
+fn clear_builds(data_dir: &Path) -> std::io::Result<()> {
+    std::fs::remove_file(data_dir.join("source.ready")).or_else(ignore_missing)?;
+    for dir in ["source", "builds", "tmp"] {
+        std::fs::remove_dir_all(data_dir.join(dir)).or_else(ignore_missing)?;
+    }
+    Ok(())
 }

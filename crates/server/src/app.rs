@@ -64,7 +64,7 @@ pub struct Core {
 impl Core {
     /// Where the bare repositories live.
     pub fn repos_root(&self) -> PathBuf {
-        self.config.data_dir.join("repos")
+        self.repos.root().to_path_buf()
     }
 
     /// The bare repository of a project path.

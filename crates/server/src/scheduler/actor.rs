@@ -273,23 +273,8 @@ impl Actor {
         if !self.engine.status().is_completed() {
             return;
         }
-        let dir = self.shared.workspace.data_dir.clone();
-        let removed = tokio::task::spawn_blocking(move || {
-            // The marker first: a half-removed checkout is never taken for a ready one.
-            for path in ["source.ready", "source", "builds", "tmp"].map(|p| dir.join(p)) {
-                let gone = if path.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-                match gone {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
-            Ok(())
-        })
-        .await;
+        let shared = self.shared.clone();
+        let removed = tokio::task::spawn_blocking(move || shared.workspace.clear_builds()).await;
         if let Ok(Err(e)) = removed {
             tracing::warn!(pipeline_id = self.pipeline.id, error = %e, "removing the build directories");
         }
