@@ -134,19 +134,25 @@ impl JobTask {
             ));
         }
         let ws = &shared.workspace;
-        let slug = slugify(&job.name);
-        let build_dir = ws.build_dir(&slug);
+        let slot = ws.slot();
         let values = job.variables.expanded();
+        let project_path = values.get("CI_PROJECT_PATH").map_or("project", String::as_str);
+        let build_dir = ws.build_dir(&slot, project_path);
         let strategy = GitStrategy::from_variable(values.get("GIT_STRATEGY").map(String::as_str));
         say(gantry_executor::section::start(
             "get_sources",
             "Getting source from Git repository",
         ));
-        say(format!("Preparing the build directory {}", build_dir.display()));
         let prepared = tokio::task::block_in_place(|| ws.prepare(&build_dir, strategy));
+        match &prepared {
+            Ok(how) => say(format!("Build directory {}: {how}", build_dir.display())),
+            Err(e) => say(format!(
+                "ERROR: preparing the build directory {} failed: {e}",
+                build_dir.display()
+            )),
+        }
         say(gantry_executor::section::end("get_sources"));
-        if let Err(e) = prepared {
-            say(format!("ERROR: preparing the build directory failed: {e}"));
+        if prepared.is_err() {
             return JobResult::Failed {
                 exit_code: None,
                 reason: FailureReason::RunnerSystemFailure,
@@ -185,18 +191,16 @@ impl JobTask {
             .unwrap_or_else(|| shared.job_ids.fetch_add(1, Ordering::Relaxed) + 1);
         vars.set("CI_JOB_ID", &job_id.to_string(), true);
         vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);
-        vars.set(
-            "CI_BUILDS_DIR",
-            &ws.data_dir.join("builds").to_string_lossy(),
-            true,
-        );
+        vars.set("CI_BUILDS_DIR", &ws.builds_dir().to_string_lossy(), true);
+        vars.set("CI_CONCURRENT_ID", &slot.index().to_string(), true);
+        vars.set("CI_CONCURRENT_PROJECT_ID", &slot.index().to_string(), true);
         vars.set("CI_JOB_URL", &format!("{}{job_id}", shared.job_url_prefix), true);
         vars.set("CI_PIPELINE_ID", &ws.pipeline_id.to_string(), true);
         let iid = shared.pipeline_iid.unwrap_or(ws.pipeline_id);
         vars.set("CI_PIPELINE_IID", &iid.to_string(), true);
         let expanded = vars.expanded();
         let caches = files::restore_caches(job, &expanded, &build_dir, &ws.cache_dir(), &say);
-        let tmp_dir = ws.tmp_dir(&slug, self.attempt);
+        let tmp_dir = Workspace::tmp_dir(&build_dir);
         let spec = JobSpec {
             name: job.name.clone(),
             build_dir: build_dir.clone(),

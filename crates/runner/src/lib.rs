@@ -10,4 +10,5 @@
 pub mod defs;
 mod files;
 pub mod job;
+mod tree;
 pub mod workspace;

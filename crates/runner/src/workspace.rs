@@ -1,14 +1,28 @@
-//! Where jobs run: one build directory per job holding the repository at the pipeline's
-//! commit, under the data directory (`.gantry/` by default).
+//! Where jobs run: build directories holding the repository at the pipeline's commit, under
+//! the data directory (`.gantry/` by default).
 //!
 //! The repository is checked out once per pipeline (a `git clone --shared`, as GitLab clones;
-//! `--dirty` then copies the work tree over it) into `source/`, and each job attempt gets its
-//! own full copy of that tree, `.git` included: a job may change any file without another job
-//! seeing it, and copying is several times cheaper than a clone and checkout per job.
+//! `--dirty` then copies the work tree over it) into `source/`. As gitlab-runner does, jobs
+//! run in build slots, `builds/<slot>/<project path>`, one per job running at the same time
+//! (`CI_CONCURRENT_ID`), and `GIT_STRATEGY` says what a job finds there:
+//!
+//! - `fetch` (the default): the slot's directory brought back to the checkout, `.git`
+//!   included, as `git clean -ffdx` and `git reset --hard` would: what the previous job
+//!   changed or added is undone, what it did not touch is not copied again ([`tree::sync`]);
+//!   a fresh copy when the slot holds no checkout yet;
+//! - `clone`: a fresh copy of the checkout;
+//! - `none`: the slot's directory as the previous job left it (created empty if missing);
+//! - `empty`: an empty directory.
+//!
+//! A job never sees another running job's files, and creating files is most of what a
+//! job's setup costs (on ext4 without a journal each new inode scans past the recently
+//! deleted ones), so reusing a slot is several times cheaper than a copy per job.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+
+use crate::tree;
 
 /// Preparing a build directory failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,23 +74,82 @@ pub struct Workspace {
     /// Checked again before each use: a server removes a finished pipeline's checkout, and a
     /// retry later makes it again.
     source: Mutex<Option<PathBuf>>,
+    /// Which build slots a job holds now.
+    slots: Mutex<Vec<bool>>,
 }
 
-/// `GIT_STRATEGY`.
+/// A build slot a job holds until this is dropped.
+pub struct Slot<'a> {
+    slots: &'a Mutex<Vec<bool>>,
+    index: usize,
+}
+
+impl Slot<'_> {
+    /// `CI_CONCURRENT_ID`: the slot's number, from 0.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots[self.index] = false;
+    }
+}
+
+/// What a job's build directory holds now (for the job log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// A fresh copy of the checkout.
+    Copied,
+    /// The previous job's directory brought back to the checkout, with this many entries
+    /// removed or copied again.
+    Reset(usize),
+    /// Left as the previous job left it (`GIT_STRATEGY: none`).
+    Untouched,
+    /// An empty directory.
+    Empty,
+}
+
+impl std::fmt::Display for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Prepared::Copied => f.write_str("a fresh copy of the commit"),
+            Prepared::Reset(0) => f.write_str("the previous job's copy of the commit, unchanged"),
+            Prepared::Reset(n) => write!(
+                f,
+                "the previous job's copy of the commit, cleaned ({n} entries removed or restored)"
+            ),
+            Prepared::Untouched => {
+                f.write_str("GIT_STRATEGY none: left as the previous job left it, without Git operations")
+            }
+            Prepared::Empty => f.write_str("GIT_STRATEGY empty: an empty directory"),
+        }
+    }
+}
+
+/// `GIT_STRATEGY` (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GitStrategy {
-    /// Clone (or fetch: locally the same, a fresh checkout).
+    /// Reuse the slot's checkout, cleaned (the default, as for a new GitLab project).
+    Fetch,
+    /// A fresh copy.
     Clone,
-    /// No repository at all: an empty directory.
+    /// The slot's directory as it is.
     None,
+    /// An empty directory.
+    Empty,
 }
 
 impl GitStrategy {
-    /// The strategy `GIT_STRATEGY` names (clone when unset or unknown).
+    /// The strategy `GIT_STRATEGY` names (fetch when unset or unknown).
     pub fn from_variable(value: Option<&str>) -> Self {
         match value {
-            Some("none") | Some("empty") => GitStrategy::None,
-            _ => GitStrategy::Clone,
+            Some("clone") => GitStrategy::Clone,
+            Some("none") => GitStrategy::None,
+            Some("empty") => GitStrategy::Empty,
+            _ => GitStrategy::Fetch,
         }
     }
 }
@@ -101,6 +174,7 @@ impl Workspace {
             pipeline_id,
             cache_root: None,
             source: Mutex::new(None),
+            slots: Mutex::new(Vec::new()),
         })
     }
 
@@ -120,23 +194,62 @@ impl Workspace {
             pipeline_id,
             cache_root: None,
             source: Mutex::new(None),
+            slots: Mutex::new(Vec::new()),
         })
     }
 
-    /// Removes the checkout, build and scratch directories (not artifacts, not caches): a
-    /// later job checks the commit out again.
+    /// Removes the checkout and the build slots (not artifacts, not caches): a later job
+    /// checks the commit out again.
     pub fn clear_builds(&self) -> std::io::Result<()> {
         clear_builds(&self.data_dir)
     }
 
-    /// The `build dir` of the workspace.
-    pub fn build_dir(&self, slug: &str) -> PathBuf {
-        self.data_dir.join("builds").join(slug)
+    /// The lowest build slot no job holds, until the returned guard is dropped.
+    pub fn slot(&self) -> Slot<'_> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let index = match slots.iter().position(|busy| !busy) {
+            Some(i) => i,
+            None => {
+                slots.push(false);
+                slots.len() - 1
+            }
+        };
+        slots[index] = true;
+        Slot {
+            slots: &self.slots,
+            index,
+        }
     }
 
-    /// The `tmp dir` of the workspace.
-    pub fn tmp_dir(&self, slug: &str, attempt: u32) -> PathBuf {
-        self.data_dir.join("tmp").join(format!("{slug}-{attempt}"))
+    /// The directory holding the build slots (`CI_BUILDS_DIR`).
+    pub fn builds_dir(&self) -> PathBuf {
+        self.data_dir.join("builds")
+    }
+
+    /// A slot's build directory for a project (`CI_PROJECT_DIR`): `builds/<slot>/<path>`,
+    /// as gitlab-runner's `<builds dir>/<concurrent id>/<namespace>/<project>`. Only the
+    /// path's plain components count (no `..`, no root).
+    pub fn build_dir(&self, slot: &Slot<'_>, project_path: &str) -> PathBuf {
+        let mut dir = self.builds_dir().join(slot.index.to_string());
+        let mut named = false;
+        for part in Path::new(project_path).components() {
+            if let std::path::Component::Normal(name) = part {
+                dir.push(name);
+                named = true;
+            }
+        }
+        if !named {
+            dir.push("project");
+        }
+        dir
+    }
+
+    /// The directory for the executor's own files beside a build directory (`<dir>.tmp`, as
+    /// gitlab-runner's): scripts and file variables.
+    pub fn tmp_dir(build_dir: &Path) -> PathBuf {
+        let mut name = build_dir.as_os_str().to_owned();
+        name.push(".tmp");
+        PathBuf::from(name)
     }
 
     /// The `artifacts dir` of the workspace.
@@ -151,31 +264,48 @@ impl Workspace {
             .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 
-    /// Makes a fresh build directory for an attempt.
-    pub fn prepare(&self, dir: &Path, strategy: GitStrategy) -> Result<(), WorkspaceError> {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(io("cleaning", dir))?;
-        }
-        if let Some(parent) = dir.parent() {
-            std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
-        }
+    /// Makes a slot's build directory ready for an attempt, as `strategy` says.
+    pub fn prepare(&self, dir: &Path, strategy: GitStrategy) -> Result<Prepared, WorkspaceError> {
         match strategy {
-            GitStrategy::None => std::fs::create_dir_all(dir).map_err(io("creating", dir)),
-            GitStrategy::Clone => {
-                let source = {
-                    let mut cached = self.source.lock().unwrap_or_else(|e| e.into_inner());
-                    match cached.as_ref() {
-                        Some(path) if self.data_dir.join("source.ready").is_file() => path.clone(),
-                        _ => {
-                            let path = self
-                                .checkout_source()
-                                .map_err(|e| WorkspaceError::Checkout(error_chain(&e)))?;
-                            *cached = Some(path.clone());
-                            path
-                        }
+            GitStrategy::None => {
+                std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+                Ok(Prepared::Untouched)
+            }
+            GitStrategy::Empty => {
+                remove_all(dir)?;
+                std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+                Ok(Prepared::Empty)
+            }
+            GitStrategy::Fetch | GitStrategy::Clone => {
+                let source = self.source()?;
+                if strategy == GitStrategy::Fetch && dir.join(".git").is_dir() {
+                    // What cannot be brought back (a directory the job made unreadable) gets
+                    // a fresh copy instead.
+                    if let Ok(changed) = tree::sync(&source, dir) {
+                        return Ok(Prepared::Reset(changed));
                     }
-                };
-                copy_tree(&source, dir).map_err(io("copying the sources to", dir))
+                }
+                remove_all(dir)?;
+                if let Some(parent) = dir.parent() {
+                    std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
+                }
+                tree::copy(&source, dir).map_err(io("copying the sources to", dir))?;
+                Ok(Prepared::Copied)
+            }
+        }
+    }
+
+    /// The pipeline's checkout, made by the first job that needs it.
+    fn source(&self) -> Result<PathBuf, WorkspaceError> {
+        let mut cached = self.source.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.as_ref() {
+            Some(path) if self.data_dir.join("source.ready").is_file() => Ok(path.clone()),
+            _ => {
+                let path = self
+                    .checkout_source()
+                    .map_err(|e| WorkspaceError::Checkout(error_chain(&e)))?;
+                *cached = Some(path.clone());
+                Ok(path)
             }
         }
     }
@@ -287,23 +417,10 @@ fn ignore_missing(e: std::io::Error) -> std::io::Result<()> {
     }
 }
 
-/// Copies the directory tree `from` to `to` (which must not exist): directories, regular
-/// files with their permissions, and symbolic links as links.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_tree(&source, &target)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
-        } else if kind.is_file() {
-            std::fs::copy(&source, &target)?;
-        }
-    }
-    Ok(())
+fn remove_all(dir: &Path) -> Result<(), WorkspaceError> {
+    std::fs::remove_dir_all(dir)
+        .or_else(ignore_missing)
+        .map_err(io("cleaning", dir))
 }
 
 /// Files git does not track in a build directory (`artifacts:untracked`, `cache:untracked`).
@@ -348,10 +465,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
 }
 
 /// The checkout marker first, so a half-removed checkout is never taken for a ready one; then
-/// the checkout, build and scratch directories. What is already gone is no error.
+/// the checkout and the build slots. What is already gone is no error.
 fn clear_builds(data_dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(data_dir.join("source.ready")).or_else(ignore_missing)?;
-    for dir in ["source", "builds", "tmp"] {
+    for dir in ["source", "builds"] {
         std::fs::remove_dir_all(data_dir.join(dir)).or_else(ignore_missing)?;
     }
     Ok(())

@@ -177,6 +177,83 @@ fn pipeline_variables_win_over_job_variables_and_dollar_dollar_is_literal() {
 }
 
 #[test]
+fn git_strategies_decide_what_a_job_finds_in_its_build_slot() {
+    // https://docs.gitlab.com/ci/runners/configure_runners/#git-strategy: fetch "re-uses the
+    // project workspace" and undoes the last job's changes; clone starts from scratch; none
+    // "re-uses the project workspace, but skips all Git operations"; empty leaves it empty.
+    let repo = Repo::new(&[
+        ("tracked.txt", "original\n"),
+        (
+            ".gitlab-ci.yml",
+            "stages: [one, two, three, four, five]\n\
+             dirty: {stage: one, script: ['echo changed > tracked.txt', 'touch junk', 'mkdir -p out && touch out/x', 'git config user.name dirty-job', 'echo \"dir=$CI_PROJECT_DIR\"']}\n\
+             fetch: {stage: two, script: ['cat tracked.txt', 'test ! -e junk && test ! -e out && echo clean', 'git config user.name || echo no-name', 'git status --porcelain | wc -l', 'echo \"dir=$CI_PROJECT_DIR slot=$CI_CONCURRENT_ID\"', 'touch left-by-fetch']}\n\
+             none: {stage: three, variables: {GIT_STRATEGY: none}, script: ['test -e left-by-fetch && echo sees-leftovers']}\n\
+             clone: {stage: four, variables: {GIT_STRATEGY: clone}, script: ['test ! -e left-by-fetch && cat tracked.txt']}\n\
+             empty: {stage: five, variables: {GIT_STRATEGY: empty}, script: ['echo \"entries=$(ls -A | wc -l)\"']}\n",
+        ),
+    ]);
+    let (r, code) = repo.run(&["--concurrency", "1"]);
+    assert_eq!(code, 0, "{r}");
+    let dir = |job: &str| {
+        log(&r, job)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("dir=")
+                    .map(|d| d.split(' ').next().unwrap_or_default().to_owned())
+            })
+            .unwrap_or_default()
+    };
+    assert!(!dir("dirty").is_empty(), "{}", log(&r, "dirty"));
+    assert_eq!(dir("dirty"), dir("fetch"), "one slot at concurrency 1");
+    let fetch = log(&r, "fetch");
+    for line in ["original", "clean", "no-name", "slot=0"] {
+        assert!(fetch.lines().any(|l| l.contains(line)), "{line} missing: {fetch}");
+    }
+    assert!(
+        fetch.lines().any(|l| l.trim() == "0"),
+        "git status not clean: {fetch}"
+    );
+    assert!(fetch.contains("cleaned ("), "{fetch}");
+    assert!(log(&r, "none").contains("sees-leftovers"), "{}", log(&r, "none"));
+    assert!(log(&r, "clone").contains("original"), "{}", log(&r, "clone"));
+    assert!(log(&r, "empty").contains("entries=0"), "{}", log(&r, "empty"));
+}
+
+#[test]
+fn jobs_running_at_the_same_time_get_their_own_build_slots() {
+    // Each waits until the other has started, so both run at once.
+    let wait = |me: &str, other: &str| {
+        format!(
+            "['touch $CI_BUILDS_DIR/../{me}-started', 'for i in $(seq 200); do test -e $CI_BUILDS_DIR/../{other}-started && break; sleep 0.05; done', 'test -e $CI_BUILDS_DIR/../{other}-started', 'echo \"slot=$CI_CONCURRENT_ID dir=$CI_PROJECT_DIR\"']"
+        )
+    };
+    let repo = Repo::new(&[(
+        ".gitlab-ci.yml",
+        &format!(
+            "a: {{script: {}}}\nb: {{script: {}}}\n",
+            wait("a", "b"),
+            wait("b", "a")
+        ),
+    )]);
+    let (r, code) = repo.run(&["--concurrency", "2"]);
+    assert_eq!(code, 0, "{r}");
+    let line = |job: &str| {
+        log(&r, job)
+            .lines()
+            .find(|l| l.starts_with("slot="))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (a, b) = (line("a"), line("b"));
+    assert!(!a.is_empty() && !b.is_empty(), "{r}");
+    assert_ne!(a, b);
+    let mut slots = [&a, &b].map(|l| l.split(' ').next().unwrap_or_default().to_owned());
+    slots.sort();
+    assert_eq!(slots, ["slot=0", "slot=1"]);
+}
+
+#[test]
 fn resource_group_runs_jobs_one_at_a_time() {
     let repo = Repo::new(&[(
         ".gitlab-ci.yml",
@@ -370,7 +447,12 @@ fn ctrl_c_cancels_running_jobs_runs_after_script_and_leaves_no_process() {
         .stdout(Stdio::null())
         .spawn()
         .expect("spawn gantry");
-    let started = repo.path().join(".gantry/builds/long/started");
+    let name = repo.path().file_name().expect("name");
+    let started = repo
+        .path()
+        .join(".gantry/builds/0/local")
+        .join(name)
+        .join("started");
     for _ in 0..200 {
         if started.exists() {
             break;

@@ -32,6 +32,7 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
         Ok(env) => env,
         Err(e) => {
             sink.line(&format!("ERROR: preparing the job's variables failed: {e}"));
+            remove_file_variables(spec);
             return JobOutcome::Failed {
                 exit_code: None,
                 kind: FailureKind::System,
@@ -39,7 +40,7 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
         }
     };
     let main = spec.tmp_dir.join("script.sh");
-    let outcome = match std::fs::write(&main, render_main(&spec.before_script, &spec.script, bash)) {
+    let outcome = match rewrite(&main, render_main(&spec.before_script, &spec.script, bash)) {
         Err(e) => {
             sink.line(&format!("ERROR: writing the job script failed: {e}"));
             JobOutcome::Failed {
@@ -86,7 +87,7 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
         let after = spec.tmp_dir.join("after_script.sh");
         let mut env = env;
         env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
-        if std::fs::write(&after, render_after(&spec.after_script, bash)).is_ok() {
+        if rewrite(&after, render_after(&spec.after_script, bash)).is_ok() {
             // after_script runs even after a cancel, so it gets a token nobody cancels.
             let ended = execute(
                 shell,
@@ -107,7 +108,16 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
         }
         sink.line(&crate::section::end("after_script"));
     }
+    remove_file_variables(spec);
     outcome
+}
+
+/// File variables do not outlive their job (the tmp dir is reused by the slot's next job,
+/// as gitlab-runner's `cleanup_file_variables` stage removes them).
+fn remove_file_variables(spec: &JobSpec) {
+    for var in spec.variables.iter().filter(|v| v.file) {
+        let _ = std::fs::remove_file(spec.tmp_dir.join(&var.name));
+    }
 }
 
 /// `before_script` + `script`, inside the runner's `step_script` section.
@@ -264,6 +274,21 @@ fn prepare_env(spec: &JobSpec) -> std::io::Result<Vec<(String, String)>> {
         }
     }
     Ok(env)
+}
+
+/// Writes a file the slot's previous job may have left, in place: writing over it and then
+/// cutting it to length, not truncating it first (ext4 flushes a file truncated to zero and
+/// rewritten when it is closed, a disk write per job for nothing).
+fn rewrite(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
+    use std::io::Write;
+    let text = text.as_ref();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    file.write_all(text)?;
+    file.set_len(text.len() as u64)
 }
 
 fn which(program: &str) -> bool {

@@ -1,9 +1,10 @@
-//! Integration tests of gantry-executor's job-side files (artifacts, cache, dotenv reports),
-//! run in real temporary directories.
+//! Integration tests of gantry-executor: the job-side files (artifacts, cache, dotenv
+//! reports) and the shell executor, run in real temporary directories.
 
 mod artifacts;
 mod cache;
 mod dotenv;
 mod extract;
 mod paths;
+mod shell;
 mod tree;
