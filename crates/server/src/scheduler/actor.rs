@@ -7,6 +7,7 @@
 //! and leaves when it settles; a later message (play, retry, cancel) brings it back by
 //! compiling the pipeline again and replaying its stored events.
 
+use super::variables::{mask, project_variables};
 use super::{PipelineRequest, Scheduler, compile, events};
 use crate::app::Core;
 use crate::clock::now_ms;
@@ -16,7 +17,9 @@ use gantry_plan::PlannedJob;
 use gantry_plan::slug::slugify;
 use gantry_runner::job::{JobEvent, JobTask, Shared, artifact_sources};
 use gantry_runner::workspace::Workspace;
-use gantry_store::db::{Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, Project, StoreError};
+use gantry_store::db::{
+    EventBatch, Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, StoreError, TraceAppend,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +30,8 @@ use tokio_util::sync::CancellationToken;
 const TRACE_FLUSH_BYTES: usize = 64 << 10;
 /// How often pending traces are written while jobs run.
 const TRACE_TICK: Duration = Duration::from_millis(200);
+/// Most messages handled (and their events stored) in one step.
+const BATCH: usize = 256;
 
 /// What reaches a pipeline's actor.
 pub(crate) enum ActorMsg {
@@ -82,14 +87,24 @@ pub(crate) async fn run(
             // Before leaving, so that no other actor of this pipeline runs meanwhile.
             actor.remove_builds().await;
             match scheduler.leave(pipeline_id, &mut rx) {
-                Some(msg) => actor.handle(msg).await,
+                Some(msg) => actor.handle(vec![msg]).await,
                 None => return,
             }
             continue;
         }
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(msg) => actor.handle(msg).await,
+                Some(msg) => {
+                    // Whatever else has arrived is handled and stored with it.
+                    let mut batch = vec![msg];
+                    while batch.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(msg) => batch.push(msg),
+                            Err(_) => break,
+                        }
+                    }
+                    actor.handle(batch).await
+                }
                 None => return,
             },
             _ = tick.tick() => actor.flush_all().await,
@@ -284,64 +299,68 @@ impl Actor {
         self.tasks == 0 && self.engine.is_settled()
     }
 
-    async fn handle(&mut self, msg: ActorMsg) {
-        let result = match msg {
-            ActorMsg::Wake => Ok(()),
-            ActorMsg::Job(JobEvent::Started(job)) => {
-                self.core.metrics.job_started();
-                self.started.insert(job, std::time::Instant::now());
-                self.apply(Event::Started(job)).await
-            }
-            ActorMsg::Job(JobEvent::Log(job, line)) => {
-                let line = mask(&line, &self.masks);
-                let buf = &mut self.traces[job.0];
-                buf.extend_from_slice(line.as_bytes());
-                buf.push(b'\n');
-                if buf.len() >= TRACE_FLUSH_BYTES {
-                    self.flush(job.0).await
-                } else {
-                    Ok(())
+    /// Handles messages in order; their events are applied and stored together.
+    async fn handle(&mut self, msgs: Vec<ActorMsg>) {
+        let mut events = Vec::new();
+        // Traces stored with the events: those of finished jobs and long pending ones.
+        let mut traces = Vec::new();
+        let mut replies = Vec::new();
+        for msg in msgs {
+            match msg {
+                ActorMsg::Wake => {}
+                ActorMsg::Job(JobEvent::Started(job)) => {
+                    self.core.metrics.job_started();
+                    self.started.insert(job, std::time::Instant::now());
+                    events.push(Event::Started(job));
                 }
-            }
-            ActorMsg::Job(JobEvent::Finished(job, result)) => {
-                self.tasks = self.tasks.saturating_sub(1);
-                self.tokens.remove(&job);
-                let stored = self
-                    .flush(job.0)
-                    .await
-                    .and(self.store_artifacts(job.0, result).await);
-                if let Err(e) = stored {
-                    tracing::error!(error = %crate::error::ApiError::internal(e), "storing a job's output");
+                ActorMsg::Job(JobEvent::Log(job, line)) => {
+                    let line = mask(&line, &self.masks);
+                    let buf = &mut self.traces[job.0];
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                    if buf.len() >= TRACE_FLUSH_BYTES && !traces.contains(&job.0) {
+                        traces.push(job.0);
+                    }
                 }
-                let ran = self.started.remove(&job).map(|t| t.elapsed().as_secs_f64());
-                self.core.metrics.job_finished(result_word(result), ran);
-                self.apply(Event::Finished(job, result)).await
-            }
-            ActorMsg::Timer(job) => self.apply(Event::TimerFired(job)).await,
-            ActorMsg::Cancel => self.apply(Event::Cancel).await,
-            ActorMsg::AutoCancel => self.apply(Event::AutoCancel(self.auto_cancel)).await,
-            ActorMsg::Retry(job, reply) if job.0 < self.jobs.len() => {
-                let before = self.rows[job.0].id;
-                let applied = self.apply(Event::Retry(job)).await;
-                if let Some(reply) = reply
-                    && self.rows[job.0].id != before
-                {
-                    let _ = reply.send(self.rows[job.0].id);
+                ActorMsg::Job(JobEvent::Finished(job, result)) => {
+                    self.tasks = self.tasks.saturating_sub(1);
+                    self.tokens.remove(&job);
+                    if let Err(e) = self.store_artifacts(job.0, result).await {
+                        tracing::error!(error = %crate::error::ApiError::internal(e), "storing a job's artifacts");
+                    }
+                    if !traces.contains(&job.0) {
+                        traces.push(job.0);
+                    }
+                    let ran = self.started.remove(&job).map(|t| t.elapsed().as_secs_f64());
+                    self.core.metrics.job_finished(result_word(result), ran);
+                    events.push(Event::Finished(job, result));
                 }
-                applied
-            }
-            ActorMsg::CancelJob(job) => {
-                if let Some(token) = self.tokens.get(&job) {
-                    token.cancel();
+                ActorMsg::Timer(job) => events.push(Event::TimerFired(job)),
+                ActorMsg::Cancel => events.push(Event::Cancel),
+                ActorMsg::AutoCancel => events.push(Event::AutoCancel(self.auto_cancel)),
+                ActorMsg::Retry(job, reply) if job.0 < self.jobs.len() => {
+                    replies.push((job, self.rows[job.0].id, reply));
+                    events.push(Event::Retry(job));
                 }
-                Ok(())
+                ActorMsg::CancelJob(job) => {
+                    if let Some(token) = self.tokens.get(&job) {
+                        token.cancel();
+                    }
+                }
+                ActorMsg::Play(job) if job.0 < self.jobs.len() => events.push(Event::Play(job)),
+                ActorMsg::Retry(..) | ActorMsg::Play(_) => {}
+                ActorMsg::RetryPipeline => events.push(Event::RetryPipeline),
             }
-            ActorMsg::Play(job) if job.0 < self.jobs.len() => self.apply(Event::Play(job)).await,
-            ActorMsg::Retry(..) | ActorMsg::Play(_) => Ok(()),
-            ActorMsg::RetryPipeline => self.apply(Event::RetryPipeline).await,
-        };
-        if let Err(e) = result {
+        }
+        if let Err(e) = self.apply(&events, &traces).await {
             tracing::error!(pipeline_id = self.pipeline.id, error = %crate::error::ApiError::internal(e), "pipeline actor");
+        }
+        for (job, before, reply) in replies {
+            if let Some(reply) = reply
+                && self.rows[job.0].id != before
+            {
+                let _ = reply.send(self.rows[job.0].id);
+            }
         }
     }
 
@@ -353,26 +372,63 @@ impl Actor {
             .map(|_| ())
     }
 
-    /// Stores the event, applies it, carries out the effects and writes the new statuses.
-    async fn apply(&mut self, event: Event) -> Result<(), StoreError> {
-        // The event and the statuses it changes are stored in one transaction before any of
-        // its effects is carried out; the engine moves on only once they are.
+    /// Applies events in order, stores them with the statuses they change and the pending
+    /// log bytes of `traces`' jobs, then carries out their effects and writes what those
+    /// changed.
+    async fn apply(&mut self, events: &[Event], traces: &[usize]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            for &i in traces {
+                self.flush(i).await?;
+            }
+            return Ok(());
+        }
+        // The events, the statuses they change and the logs written before them are stored
+        // in one transaction before any of their effects is carried out; the engine moves on
+        // only once they are.
         let mut next = self.engine.clone();
-        let effects = next.apply(event);
+        let mut effects = Vec::new();
+        for event in events {
+            effects.extend(next.apply(*event));
+        }
         let now = now_ms();
         let (jobs, pipeline) = self.changes(&next, now);
-        let updates: Vec<(i64, JobUpdate)> =
-            jobs.iter().map(|(i, u)| (self.rows[*i].id, u.clone())).collect();
-        self.core
-            .db
-            .record_event(
-                self.pipeline.id,
-                &events::encode(&event),
-                &updates,
-                pipeline.as_ref(),
-                now,
-            )
-            .await?;
+        let included: Vec<usize> = traces
+            .iter()
+            .copied()
+            .filter(|&i| !self.traces[i].is_empty())
+            .collect();
+        let mut batch = EventBatch {
+            traces: included
+                .iter()
+                .map(|&i| TraceAppend {
+                    job_id: self.rows[i].id,
+                    offset: self.trace_len[i],
+                    bytes: self.traces[i].clone(),
+                })
+                .collect(),
+            events: events.iter().map(events::encode).collect(),
+            jobs: jobs.iter().map(|(i, u)| (self.rows[*i].id, u.clone())).collect(),
+            pipeline: pipeline.clone(),
+        };
+        let core = self.core.clone();
+        match core.db.record_events(self.pipeline.id, &batch, now).await {
+            Ok(recorded) => {
+                for (&i, len) in included.iter().zip(recorded.trace_lens) {
+                    self.trace_len[i] = len;
+                    self.traces[i].clear();
+                }
+            }
+            Err(StoreError::TraceOffset { .. }) => {
+                // A trace moved under us (an earlier writer of this pipeline): append each
+                // where it now ends, then store the rest.
+                for &i in &included {
+                    self.flush(i).await?;
+                }
+                batch.traces.clear();
+                core.db.record_events(self.pipeline.id, &batch, now).await?;
+            }
+            Err(e) => return Err(e),
+        }
         self.engine = next;
         self.wrote(&jobs, pipeline.as_ref());
         self.effects(effects).await?;
@@ -593,90 +649,6 @@ impl Actor {
     }
 }
 
-/// The project's CI/CD variables each job gets (protected ones only on protected refs,
-/// environment-scoped ones only for matching environments), and the values to mask.
-async fn project_variables(
-    core: &Core,
-    project: &Project,
-    jobs: &[PlannedJob],
-    protected: bool,
-) -> Result<(Vec<Vec<JobVariable>>, Vec<String>), StoreError> {
-    let stored = core.db.variables(project.id).await?;
-    let mut masks = Vec::new();
-    let mut opened = Vec::new();
-    for v in stored {
-        if v.protected && !protected {
-            continue;
-        }
-        let Ok(value) = core.secrets.open(&v.value) else {
-            tracing::error!(key = %v.key, "a variable does not open with the server key");
-            continue;
-        };
-        let value = String::from_utf8_lossy(&value).into_owned();
-        if v.masked && !value.is_empty() {
-            masks.push(value.clone());
-        }
-        opened.push((v, value));
-    }
-    let per_job = jobs
-        .iter()
-        .map(|job| {
-            let env = job.environment.as_ref().map(|e| e.name.as_str());
-            opened
-                .iter()
-                .filter(|(v, _)| scope_matches(&v.environment_scope, env))
-                .map(|(v, value)| JobVariable {
-                    name: v.key.clone(),
-                    value: value.clone(),
-                    file: v.variable_type == "file",
-                })
-                .collect()
-        })
-        .collect();
-    // Longest first, so that a value containing another is masked whole.
-    masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
-    Ok((per_job, masks))
-}
-
-/// GitLab's environment scope: `*` matches every job; otherwise the job's environment name,
-/// where `*` in the scope matches any run of characters.
-fn scope_matches(scope: &str, env: Option<&str>) -> bool {
-    if scope == "*" {
-        return true;
-    }
-    let Some(env) = env else { return false };
-    let parts: Vec<&str> = scope.split('*').collect();
-    if parts.len() == 1 {
-        return scope == env;
-    }
-    let mut rest = env;
-    for (n, part) in parts.iter().enumerate() {
-        if n == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if n == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            let Some(at) = rest.find(part) else { return false };
-            rest = &rest[at + part.len()..];
-        }
-    }
-    true
-}
-
-/// A log line with every masked value replaced by `[MASKED]`, as GitLab shows them.
-fn mask(line: &str, masks: &[String]) -> String {
-    let mut out = line.to_owned();
-    for m in masks {
-        if out.contains(m.as_str()) {
-            out = out.replace(m.as_str(), "[MASKED]");
-        }
-    }
-    out
-}
-
 fn status_of(word: &str) -> Status {
     match word {
         "pending" => Status::Pending,
@@ -721,32 +693,4 @@ async fn file_sha256(path: &std::path::Path) -> Option<String> {
     .await
     .ok()
     .flatten()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masked_values_are_replaced_longest_first() {
-        let masks = vec!["secret-value-long".to_owned(), "secret-value".to_owned()];
-        assert_eq!(
-            mask("a secret-value-long and secret-value.", &masks),
-            "a [MASKED] and [MASKED]."
-        );
-        assert_eq!(mask("nothing here", &masks), "nothing here");
-    }
-
-    #[test]
-    fn environment_scopes_match_as_gitlab_documents() {
-        assert!(scope_matches("*", None));
-        assert!(scope_matches("production", Some("production")));
-        assert!(!scope_matches("production", Some("staging")));
-        assert!(!scope_matches("production", None));
-        assert!(scope_matches("review/*", Some("review/feature-1")));
-        assert!(!scope_matches("review/*", Some("production")));
-        assert!(scope_matches("*-east", Some("prod-east")));
-        assert!(scope_matches("a*c*e", Some("abcde")));
-        assert!(!scope_matches("a*c*e", Some("abde")));
-    }
 }

@@ -7,6 +7,7 @@
 mod actor;
 mod events;
 pub mod source;
+mod variables;
 
 use crate::app::Core;
 use crate::clock::now_ms;

@@ -26,6 +26,7 @@ pub use artifacts::{Artifact, NewArtifact};
 pub use column::DbBool;
 pub use connect::{Backend, Db};
 pub use error::StoreError;
+pub use events::{EventBatch, Recorded, TraceAppend};
 pub use jobs::{Job, JobUpdate, NewJob};
 pub use page::Page;
 pub use pipelines::{FINISHED_PIPELINE_STATUSES, NewPipeline, Pipeline, PipelineFilter, PipelineUpdate};

@@ -4,7 +4,7 @@
 
 use super::connect::Db;
 use super::error::{StoreError, query_error};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 impl Db {
     /// Appends `bytes` to the trace of `job_id` at `offset`, which must be the trace's
@@ -12,51 +12,8 @@ impl Db {
     /// new length. Appending nothing at the right offset changes nothing.
     pub async fn append_trace(&self, job_id: i64, offset: i64, bytes: &[u8]) -> Result<i64, StoreError> {
         const OP: &str = "appending to a trace";
-        let size = i64::try_from(bytes.len()).map_err(|_| StoreError::Invalid {
-            what: "trace chunk",
-            reason: "longer than i64::MAX bytes".to_owned(),
-        })?;
         let mut w = self.begin_write(OP).await?;
-        // The length moves only if it is still `offset`: of two appenders at the same offset,
-        // one wins and the other is told the new length.
-        let len: Option<i64> = sqlx::query_scalar(
-            "UPDATE jobs SET trace_len = trace_len + $1 WHERE id = $2 AND trace_len = $3 RETURNING trace_len",
-        )
-        .bind(size)
-        .bind(job_id)
-        .bind(offset)
-        .fetch_optional(&mut *w.tx)
-        .await
-        .map_err(query_error(OP))?;
-        let Some(len) = len else {
-            let current: Option<i64> = sqlx::query_scalar("SELECT trace_len FROM jobs WHERE id = $1")
-                .bind(job_id)
-                .fetch_optional(&mut *w.tx)
-                .await
-                .map_err(query_error(OP))?;
-            return Err(match current {
-                Some(expected) => StoreError::TraceOffset {
-                    expected,
-                    given: offset,
-                },
-                None => StoreError::NotFound {
-                    entity: "job",
-                    id: job_id,
-                },
-            });
-        };
-        if size > 0 {
-            sqlx::query(
-                "INSERT INTO trace_chunks (job_id, start_offset, size, data) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(job_id)
-            .bind(offset)
-            .bind(size)
-            .bind(bytes)
-            .execute(&mut *w.tx)
-            .await
-            .map_err(query_error(OP))?;
-        }
+        let len = append_in(&mut w.tx, job_id, offset, bytes).await?;
         w.commit(OP).await?;
         Ok(len)
     }
@@ -103,4 +60,57 @@ impl Db {
             id: job_id,
         })
     }
+}
+
+/// [`Db::append_trace`] inside a write transaction (rolled back by the caller on an error).
+pub(super) async fn append_in(
+    tx: &mut Transaction<'static, Any>,
+    job_id: i64,
+    offset: i64,
+    bytes: &[u8],
+) -> Result<i64, StoreError> {
+    const OP: &str = "appending to a trace";
+    let size = i64::try_from(bytes.len()).map_err(|_| StoreError::Invalid {
+        what: "trace chunk",
+        reason: "longer than i64::MAX bytes".to_owned(),
+    })?;
+    // The length moves only if it is still `offset`: of two appenders at the same offset,
+    // one wins and the other is told the new length.
+    let len: Option<i64> = sqlx::query_scalar(
+        "UPDATE jobs SET trace_len = trace_len + $1 WHERE id = $2 AND trace_len = $3 RETURNING trace_len",
+    )
+    .bind(size)
+    .bind(job_id)
+    .bind(offset)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(query_error(OP))?;
+    let Some(len) = len else {
+        let current: Option<i64> = sqlx::query_scalar("SELECT trace_len FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(query_error(OP))?;
+        return Err(match current {
+            Some(expected) => StoreError::TraceOffset {
+                expected,
+                given: offset,
+            },
+            None => StoreError::NotFound {
+                entity: "job",
+                id: job_id,
+            },
+        });
+    };
+    if size > 0 {
+        sqlx::query("INSERT INTO trace_chunks (job_id, start_offset, size, data) VALUES ($1, $2, $3, $4)")
+            .bind(job_id)
+            .bind(offset)
+            .bind(size)
+            .bind(bytes)
+            .execute(&mut **tx)
+            .await
+            .map_err(query_error(OP))?;
+    }
+    Ok(len)
 }
