@@ -56,9 +56,19 @@ pub(crate) struct ServerArgs {
     /// The URL users and jobs reach this server at (default: http://ADDR).
     #[arg(long, value_name = "URL")]
     pub(crate) external_url: Option<String>,
-    /// How many jobs run at once on this server (default: the number of cores, at least 2).
+    /// How many jobs run at once on this server (default: the number of cores, at least 2);
+    /// 0 runs none here: every job waits for a runner. Jobs with tags always do.
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
+    /// How long a runner's request for a job is held when none is ready, in seconds.
+    #[arg(long, default_value_t = 50, value_name = "SECONDS")]
+    pub(crate) runner_poll_timeout: u64,
+    /// How long a runner has to confirm a job it took before it is queued again, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub(crate) runner_ack_timeout: u64,
+    /// How long the runner of a running job may stay silent before the job fails, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub(crate) runner_heartbeat_timeout: u64,
     /// How often expired artifacts are deleted, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub(crate) sweep_interval: u64,

@@ -24,8 +24,12 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
         config.max_push_bytes = n;
     }
     if let Some(n) = args.concurrency {
-        config.concurrency = n.max(1);
+        config.concurrency = n;
     }
+    let seconds = std::time::Duration::from_secs;
+    config.runner_poll_timeout = seconds(args.runner_poll_timeout);
+    config.runner_ack_timeout = seconds(args.runner_ack_timeout.max(1));
+    config.runner_heartbeat_timeout = seconds(args.runner_heartbeat_timeout.max(1));
     let runtime = crate::server::runtime()?;
     runtime.block_on(async {
         let running = crate::server::start(config).await?;

@@ -16,7 +16,9 @@ pub(crate) fn extract(zip: &Path, build_dir: &Path) -> Result<(), artifacts::Ext
     artifacts::extract_zip(zip, build_dir).map(|_| ())
 }
 
-fn expand_with(text: &str, values: &IndexMap<String, String>) -> String {
+/// `text` with the variables of `values` expanded, as the runner expands job keywords
+/// (`cache:key`, `cache:policy`, paths).
+pub fn expand_with(text: &str, values: &IndexMap<String, String>) -> String {
     expand(
         text,
         &|n| values.get(n).map(String::as_str),

@@ -12,3 +12,5 @@ mod files;
 pub mod job;
 mod tree;
 pub mod workspace;
+
+pub use files::expand_with;

@@ -16,8 +16,15 @@ pub struct ServerConfig {
     pub blob_url: Option<String>,
     /// The URL users and jobs reach the server at; `http://<listen address>` when `None`.
     pub external_url: Option<String>,
-    /// How many jobs the in-process runner runs at once.
+    /// How many jobs the in-process runner runs at once (0: none; every job waits for a
+    /// runner asking over the runner protocol).
     pub concurrency: usize,
+    /// How long a runner's `POST /jobs/request` is held when no job is ready.
+    pub runner_poll_timeout: std::time::Duration,
+    /// How long a runner has to confirm a job it took before the job is queued again.
+    pub runner_ack_timeout: std::time::Duration,
+    /// How long a running job's runner may stay silent before the job fails.
+    pub runner_heartbeat_timeout: std::time::Duration,
     /// The largest push accepted, in bytes.
     pub max_push_bytes: u64,
     /// How often expired artifacts are looked for and deleted.
@@ -37,6 +44,10 @@ impl ServerConfig {
             blob_url: None,
             external_url: None,
             concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+            runner_poll_timeout: std::time::Duration::from_secs(50),
+            runner_ack_timeout: std::time::Duration::from_secs(120),
+            // The runner sends a keep-alive at least every 30 s while a job runs.
+            runner_heartbeat_timeout: std::time::Duration::from_secs(120),
             max_push_bytes: 2 << 30,
             sweep_interval: std::time::Duration::from_secs(600),
             initial_root_token: None,

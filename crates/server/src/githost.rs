@@ -1,5 +1,6 @@
 //! Git over HTTP at `/<namespace>/<name>.git/...`: authenticates the caller (a personal
-//! access token as the Basic-auth password, as GitLab takes it), checks the caller's access
+//! access token as the Basic-auth password, as GitLab takes it, or a running job's token as
+//! `gitlab-ci-token`, which fetches only its own project), checks the caller's access
 //! (reading takes a guest, pushing a developer, and protected branches their own level;
 //! [`crate::access`]), hands the request to
 //! [`crate::git::http`], and after a push creates a pipeline for every branch or tag that
@@ -31,6 +32,38 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, request: Request) 
         Err(e) => return ApiError::from(e).into_response(),
     };
     let pushing = service == "git-receive-pack" || request.uri().query() == Some("service=git-receive-pack");
+    // A job's token (user `gitlab-ci-token`) fetches its own project while the job runs.
+    if let Some((login, password)) = basic_auth(request.headers())
+        && login == "gitlab-ci-token"
+    {
+        let job = match state
+            .core
+            .db
+            .job_by_token(&crate::auth::token_hash(password.trim()))
+            .await
+        {
+            Ok(job) => job,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        return match job {
+            Some(job) if job.project_id == project.id && !pushing => {
+                forward(
+                    &state,
+                    &project,
+                    service,
+                    request,
+                    "gitlab-ci-token",
+                    &PushPolicy::default(),
+                )
+                .await
+            }
+            Some(_) if pushing => plain(
+                StatusCode::FORBIDDEN,
+                "You are not allowed to push code to this project.\n",
+            ),
+            _ => ask_credentials(),
+        };
+    }
     let user = match basic_auth(request.headers()) {
         Some((_, password)) => match user_for_token(&state, &password).await {
             Ok(Some(user)) => Some(user),

@@ -8,6 +8,8 @@ mod paging;
 mod pipelines;
 mod projects;
 mod protected_branches;
+mod runner_jobs;
+mod runners;
 mod users;
 mod variables;
 
@@ -18,7 +20,7 @@ use crate::error::ApiError;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use gantry_store::db::{Project, User};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -38,6 +40,18 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             "/api/v4/users/{user}/personal_access_tokens",
             post(users::create_token),
         )
+        .route("/api/v4/user/runners", post(runners::create))
+        .route("/api/v4/runners", get(runners::list).delete(runners::unregister))
+        .route("/api/v4/runners/all", get(runners::list_all))
+        .route(
+            "/api/v4/runners/{runner}",
+            get(runners::show).put(runners::update).delete(runners::delete),
+        )
+        .route("/api/v4/runners/verify", post(runners::verify))
+        .route("/api/v4/runners/managers", delete(runners::unregister_manager))
+        .route("/api/v4/jobs/request", post(runner_jobs::request))
+        .route("/api/v4/jobs/{job}", put(runner_jobs::update))
+        .route("/api/v4/jobs/{job}/trace", patch(runner_jobs::trace))
         .route("/api/v4/projects", get(projects::list).post(projects::create))
         .route("/api/v4/projects/{id}", get(projects::show))
         .route("/api/v4/projects/{id}/pipelines", get(pipelines::list))

@@ -346,6 +346,123 @@ const OPERATIONS: &[Op] = &[
             None,
         )
     },
+    Op {
+        body: Some("NewRunner"),
+        ..op(
+            "post",
+            "/api/v4/user/runners",
+            "runners",
+            "Create a runner (administrators: instance runners; maintainers: project runners); its token is in this answer only",
+            201,
+            Some("RunnerToken"),
+        )
+    },
+    op(
+        "get",
+        "/api/v4/runners",
+        "runners",
+        "The runners the caller manages",
+        200,
+        Some("[Runner]"),
+    ),
+    op(
+        "get",
+        "/api/v4/runners/all",
+        "runners",
+        "Every runner (administrators)",
+        200,
+        Some("[Runner]"),
+    ),
+    op(
+        "get",
+        "/api/v4/runners/{runner}",
+        "runners",
+        "A runner",
+        200,
+        Some("Runner"),
+    ),
+    Op {
+        body: Some("NewRunner"),
+        ..op(
+            "put",
+            "/api/v4/runners/{runner}",
+            "runners",
+            "Change a runner (pause, tags, protection, timeout)",
+            200,
+            Some("Runner"),
+        )
+    },
+    op(
+        "delete",
+        "/api/v4/runners/{runner}",
+        "runners",
+        "Delete a runner",
+        204,
+        None,
+    ),
+    Op {
+        body: Some("RunnerAuth"),
+        ..op(
+            "post",
+            "/api/v4/runners/verify",
+            "runner protocol",
+            "A runner checks its token (`gitlab-runner register --token glrt-...`)",
+            200,
+            Some("RunnerToken"),
+        )
+    },
+    Op {
+        body: Some("RunnerAuth"),
+        ..op(
+            "delete",
+            "/api/v4/runners",
+            "runner protocol",
+            "A runner unregisters itself (its record goes)",
+            204,
+            None,
+        )
+    },
+    Op {
+        body: Some("RunnerAuth"),
+        ..op(
+            "delete",
+            "/api/v4/runners/managers",
+            "runner protocol",
+            "A host stops using a runner token",
+            204,
+            None,
+        )
+    },
+    Op {
+        body: Some("JobRequest"),
+        ..op(
+            "post",
+            "/api/v4/jobs/request",
+            "runner protocol",
+            "A runner asks for a job: 201 with one, or 204 with `X-GitLab-Last-Update` (held while nothing is queued when `last_update` is the current tick)",
+            201,
+            Some("RunnerJob"),
+        )
+    },
+    Op {
+        body: Some("JobStateUpdate"),
+        ..op(
+            "put",
+            "/api/v4/jobs/{job}",
+            "runner protocol",
+            "A runner confirms, keeps alive or ends a job (job token); answers `Job-Status`",
+            200,
+            None,
+        )
+    },
+    op(
+        "patch",
+        "/api/v4/jobs/{job}/trace",
+        "runner protocol",
+        "A runner appends to a job's log at `Content-Range`'s start (job token in `JOB-TOKEN`); 202 with `Range: 0-<length>`, 416 at another offset",
+        202,
+        None,
+    ),
     op("get", "/api/v4/openapi.json", "meta", "This document", 200, None),
 ];
 
@@ -494,6 +611,40 @@ fn schemas() -> Value {
         "NewVariable": object(&["key", "value"], json!({
             "key": s, "value": s, "variable_type": {"type": "string", "enum": ["env_var", "file"]},
             "protected": b, "masked": b, "raw": b, "environment_scope": s, "description": s,
+        })),
+        "NewRunner": object(&[], json!({
+            "runner_type": {"type": "string", "enum": ["instance_type", "project_type"]}, "project_id": i,
+            "description": s, "paused": b, "locked": b, "run_untagged": b,
+            "tag_list": {"oneOf": [{"type": "array", "items": s}, s]},
+            "access_level": {"type": "string", "enum": ["not_protected", "ref_protected"]},
+            "maximum_timeout": i,
+        })),
+        "RunnerToken": object(&["id", "token"], json!({
+            "id": i, "token": s, "token_expires_at": {"type": ["string", "null"]},
+        })),
+        "Runner": object(&["id"], json!({
+            "id": i, "description": s, "runner_type": s, "paused": b, "active": b, "is_shared": b,
+            "locked": b, "run_untagged": b, "tag_list": {"type": "array", "items": s}, "access_level": s,
+            "maximum_timeout": {"type": ["integer", "null"]}, "online": b, "status": s,
+            "contacted_at": t, "created_at": t,
+        })),
+        "RunnerAuth": object(&["token"], json!({"token": s, "system_id": s, "info": {"type": "object"}})),
+        "JobRequest": object(&["token"], json!({
+            "token": s, "system_id": s, "last_update": s, "info": {"type": "object"},
+        })),
+        "RunnerJob": object(&["id", "token"], json!({
+            "id": i, "token": s, "allow_git_fetch": b, "job_info": {"type": "object"},
+            "git_info": {"type": "object"}, "runner_info": {"type": "object"},
+            "variables": {"type": "array", "items": {"type": "object"}},
+            "steps": {"type": "array", "items": {"type": "object"}},
+            "artifacts": {"type": "array", "items": {"type": "object"}},
+            "cache": {"type": "array", "items": {"type": "object"}},
+            "dependencies": {"type": "array", "items": {"type": "object"}},
+            "features": {"type": "object"},
+        })),
+        "JobStateUpdate": object(&["state"], json!({
+            "token": s, "state": {"type": "string", "enum": ["pending", "running", "success", "failed"]},
+            "failure_reason": s, "exit_code": i, "output": {"type": "object"},
         })),
     })
 }

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 /// [`http::PushPolicy`] forbids (it reads `GANTRY_DENY_PUSH` and `GANTRY_PROTECTED`, one
 /// pattern per line) with a message the pusher's git prints.
 pub const PRE_RECEIVE: &str = r#"#!/bin/sh
-# Written by the gantry server. Refuses pushes that protected branch rules forbid.
+# Written by the gantry server. Refuses pushes that protected branch rules forbid, and
+# pushes to the refs the server keeps for its pipelines.
 zero=0000000000000000000000000000000000000000
 nl='
 '
@@ -32,6 +33,10 @@ status=0
 while read -r old new ref; do
     case "$ref" in
         refs/heads/*) branch=${ref#refs/heads/} ;;
+        refs/pipelines/*)
+            echo "You cannot push to $ref: the server keeps the refs of its pipelines." >&2
+            status=1
+            continue ;;
         *) continue ;;
     esac
     if matches "$branch" "$GANTRY_DENY_PUSH"; then
@@ -208,6 +213,12 @@ impl Repo {
     /// Its directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Points `name` (a full ref name) at `sha`, as GitLab keeps `refs/pipelines/<id>` so
+    /// that runners can fetch a pipeline's commit whatever happens to its branch.
+    pub async fn set_ref(&self, name: &str, sha: &str) -> Result<(), GitError> {
+        run(Some(&self.dir), &["update-ref", name, sha]).await.map(|_| ())
     }
 
     /// Every ref (`refs/heads/...`, `refs/tags/...`) and the commit it points at (tags are

@@ -5,7 +5,9 @@
 //! actor is rebuilt by compiling the same inputs again and replaying the events.
 
 mod actor;
+pub(crate) mod dispatch;
 mod events;
+pub(crate) mod payload;
 pub mod source;
 mod variables;
 
@@ -69,6 +71,7 @@ struct Inner {
     core: Arc<Core>,
     actors: Mutex<HashMap<i64, mpsc::UnboundedSender<ActorMsg>>>,
     slots: Arc<Semaphore>,
+    dispatch: dispatch::Dispatch,
 }
 
 impl Scheduler {
@@ -80,6 +83,7 @@ impl Scheduler {
                 core,
                 actors: Mutex::new(HashMap::new()),
                 slots,
+                dispatch: dispatch::Dispatch::new(),
             }),
         }
     }
@@ -116,6 +120,14 @@ impl Scheduler {
         };
         let pipeline = core.db.create_pipeline(&new, now).await?;
         core.metrics.pipeline_created(&pipeline.source);
+        let pipeline_ref = format!("refs/pipelines/{}", pipeline.id);
+        let kept = match core.repos.open(&project.path) {
+            Ok(repo) => repo.set_ref(&pipeline_ref, &pipeline.sha).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = kept {
+            tracing::warn!(pipeline_id = pipeline.id, error = %e, "keeping the pipeline's ref");
+        }
         if failed {
             return Ok(Some(pipeline));
         }
@@ -192,6 +204,36 @@ impl Scheduler {
     /// Plays a manual job.
     pub fn play_job(&self, pipeline_id: i64, plan_index: usize) {
         self.send(pipeline_id, ActorMsg::Play(JobId(plan_index)));
+    }
+
+    /// The jobs waiting for runners that ask over the runner protocol.
+    pub(crate) fn dispatch(&self) -> &dispatch::Dispatch {
+        &self.inner.dispatch
+    }
+
+    /// A runner took a queued job (by its pipeline and plan position).
+    pub(crate) fn runner_took(&self, pipeline_id: i64, plan_index: usize) {
+        self.send(pipeline_id, ActorMsg::RunnerTook(JobId(plan_index)));
+    }
+
+    /// A runner confirmed a job it took.
+    pub(crate) fn runner_started(&self, pipeline_id: i64, plan_index: usize) {
+        self.send(pipeline_id, ActorMsg::RunnerStarted(JobId(plan_index)));
+    }
+
+    /// A runner reported on a running job.
+    pub(crate) fn runner_seen(&self, pipeline_id: i64, plan_index: usize) {
+        self.send(pipeline_id, ActorMsg::RunnerSeen(JobId(plan_index)));
+    }
+
+    /// A runner says how a job ended.
+    pub(crate) fn runner_finished(
+        &self,
+        pipeline_id: i64,
+        plan_index: usize,
+        result: gantry_engine::JobResult,
+    ) {
+        self.send(pipeline_id, ActorMsg::RunnerFinished(JobId(plan_index), result));
     }
 
     /// After a start: every pipeline the database says is unfinished gets its actor back;

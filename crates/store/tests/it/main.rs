@@ -13,6 +13,7 @@ mod jobs;
 mod migrations;
 mod pipelines;
 mod projects;
+mod runners;
 mod traces;
 mod triggers;
 mod users;

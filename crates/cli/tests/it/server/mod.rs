@@ -8,6 +8,7 @@
 mod access;
 mod pipelines;
 mod pushes;
+mod runners;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};

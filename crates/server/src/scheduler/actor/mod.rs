@@ -7,6 +7,8 @@
 //! and leaves when it settles; a later message (play, retry, cancel) brings it back by
 //! compiling the pipeline again and replaying its stored events.
 
+mod remote;
+
 use super::variables::{mask, project_variables};
 use super::{PipelineRequest, Scheduler, compile, events};
 use crate::app::Core;
@@ -18,8 +20,9 @@ use gantry_plan::slug::slugify;
 use gantry_runner::job::{JobEvent, JobTask, Shared, artifact_sources};
 use gantry_runner::workspace::Workspace;
 use gantry_store::db::{
-    EventBatch, Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, StoreError, TraceAppend,
+    EventBatch, Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, Project, StoreError, TraceAppend,
 };
+use remote::Remote;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +56,14 @@ pub(crate) enum ActorMsg {
     RetryPipeline,
     /// Play a manual job.
     Play(JobId),
+    /// A runner took a queued job (it has yet to confirm).
+    RunnerTook(JobId),
+    /// The runner of a job confirmed it (`PUT state=running`): the job runs.
+    RunnerStarted(JobId),
+    /// The runner of a job reported on it (a trace or a keep-alive).
+    RunnerSeen(JobId),
+    /// The runner of a job (or the actor, for a runner gone silent) says how it ended.
+    RunnerFinished(JobId, JobResult),
 }
 
 impl From<JobEvent> for ActorMsg {
@@ -107,7 +118,10 @@ pub(crate) async fn run(
                 }
                 None => return,
             },
-            _ = tick.tick() => actor.flush_all().await,
+            _ = tick.tick() => {
+                actor.flush_all().await;
+                actor.check_runners().await;
+            }
         }
     }
 }
@@ -131,6 +145,10 @@ struct Actor {
     /// When each running attempt started (for the duration metric).
     started: HashMap<JobId, std::time::Instant>,
     tasks: usize,
+    /// Jobs queued for or held by remote runners.
+    remote: HashMap<JobId, Remote>,
+    project: Project,
+    protected: bool,
     traces: Vec<Vec<u8>>,
     trace_len: Vec<i64>,
     tx: mpsc::UnboundedSender<ActorMsg>,
@@ -239,10 +257,16 @@ impl Actor {
             tokens: HashMap::new(),
             started: HashMap::new(),
             tasks: 0,
+            remote: HashMap::new(),
+            project,
+            protected,
             traces: vec![Vec::new(); n],
             trace_len,
             tx,
         };
+        // The statuses first (a job a runner may take is `pending`), then the effects, then
+        // what they changed.
+        actor.sync().await?;
         if replaying {
             actor.resume().await?;
         } else {
@@ -346,10 +370,15 @@ impl Actor {
                     if let Some(token) = self.tokens.get(&job) {
                         token.cancel();
                     }
+                    self.stop_remote(job);
                 }
                 ActorMsg::Play(job) if job.0 < self.jobs.len() => events.push(Event::Play(job)),
                 ActorMsg::Retry(..) | ActorMsg::Play(_) => {}
                 ActorMsg::RetryPipeline => events.push(Event::RetryPipeline),
+                ActorMsg::RunnerTook(_)
+                | ActorMsg::RunnerStarted(_)
+                | ActorMsg::RunnerSeen(_)
+                | ActorMsg::RunnerFinished(..) => self.runner_message(msg, &mut events, &mut traces).await,
             }
         }
         if let Err(e) = self.apply(&events, &traces).await {
@@ -518,6 +547,7 @@ impl Actor {
                     if let Some(token) = self.tokens.get(&job) {
                         token.cancel();
                     }
+                    self.stop_remote(job);
                 }
             }
         }
@@ -552,6 +582,9 @@ impl Actor {
             self.written[i] = Status::Pending;
             self.trace_len[i] = 0;
             self.traces[i].clear();
+        }
+        if self.runs_remotely(i) {
+            return self.queue(job).await;
         }
         let refs: Vec<&PlannedJob> = self.jobs.iter().collect();
         let task = JobTask {

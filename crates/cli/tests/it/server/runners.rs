@@ -1,0 +1,331 @@
+//! The runner protocol, spoken by this test as a runner would
+//! (docs: `gitlab-runner-protocol.md`): a runner created through the API verifies its
+//! token, long-polls for jobs with tags, fetches the commit with the job token, confirms,
+//! sends its log and ends jobs; a runner that goes silent fails its job as a system failure
+//! (and the job is retried), a job taken and never confirmed is queued again, and a cancel
+//! reaches the runner as `Job-Status: canceling`.
+
+use super::*;
+use reqwest::blocking::Response;
+use serde_json::{Value, json};
+
+const PIPELINE: &str = r#"
+stages: [one, two]
+here:
+  stage: one
+  script: ['echo ran on the server']
+remote:
+  stage: one
+  tags: [remote]
+  variables: {GREETING: hello}
+  before_script: ['echo before']
+  script: ['echo "$GREETING from a runner"']
+  after_script: ['echo after']
+silent:
+  stage: two
+  tags: [remote]
+  retry: {max: 1, when: runner_system_failure}
+  script: ['sleep 600']
+"#;
+
+/// A runner speaking the protocol over HTTP.
+struct FakeRunner<'a> {
+    server: &'a Server,
+    token: String,
+}
+
+impl FakeRunner<'_> {
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        build: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
+    ) -> Response {
+        let req = self
+            .server
+            .http
+            .request(method, format!("{}/api/v4/{path}", self.server.url))
+            .timeout(Duration::from_secs(120));
+        build(req).send().expect("a runner request")
+    }
+
+    /// `POST /jobs/request`; the job when one came, and the tick.
+    fn request(&self, last_update: Option<&str>) -> (Option<Value>, String) {
+        let mut body = json!({"token": self.token, "info": {"name": "fake-runner", "version": "1.0", "executor": "shell", "features": {"two_phase_job_commit": true}}});
+        if let Some(tick) = last_update {
+            body["last_update"] = json!(tick);
+        }
+        let r = self.send(reqwest::Method::POST, "jobs/request", |b| b.json(&body));
+        match r.status().as_u16() {
+            201 => {
+                let kind = r.headers()["content-type"]
+                    .to_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                assert!(
+                    kind.starts_with("application/json"),
+                    "201 must be JSON, got {kind}"
+                );
+                (Some(r.json().expect("a job")), String::new())
+            }
+            204 => {
+                let tick = r.headers().get("x-gitlab-last-update").expect("a tick on 204");
+                (None, tick.to_str().unwrap_or_default().to_owned())
+            }
+            other => panic!("jobs/request answered {other}: {}", r.text().unwrap_or_default()),
+        }
+    }
+
+    /// Polls (answered at once: no `last_update`) until a job comes.
+    fn next_job(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let (Some(job), _) = self.request(None) {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "no job came");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `PUT /jobs/:id`: the status code and `Job-Status`.
+    fn update(&self, job: &Value, body: Value) -> (u16, String) {
+        let mut body = body;
+        body["token"] = job["token"].clone();
+        let r = self.send(reqwest::Method::PUT, &format!("jobs/{}", job["id"]), |b| {
+            b.json(&body)
+        });
+        let status = r
+            .headers()
+            .get("job-status")
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        (r.status().as_u16(), status)
+    }
+
+    /// `PATCH /jobs/:id/trace` at `start`: status, `Range`, `Job-Status`.
+    fn trace(&self, job: &Value, start: usize, text: &str) -> (u16, String, String) {
+        let token = job["token"].as_str().unwrap_or_default().to_owned();
+        let range = format!("{start}-{}", start + text.len().saturating_sub(1));
+        let r = self.send(
+            reqwest::Method::PATCH,
+            &format!("jobs/{}/trace", job["id"]),
+            |b| {
+                b.header("JOB-TOKEN", token)
+                    .header("Content-Range", range)
+                    .header("Content-Type", "text/plain")
+                    .body(text.to_owned())
+            },
+        );
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .unwrap_or_default()
+        };
+        (r.status().as_u16(), header("range"), header("job-status"))
+    }
+}
+
+fn variable<'a>(job: &'a Value, key: &str) -> &'a Value {
+    job["variables"]
+        .as_array()
+        .and_then(|vars| vars.iter().rev().find(|v| v["key"] == key))
+        .unwrap_or_else(|| panic!("no variable {key} in {job}"))
+}
+
+fn job_status(server: &Server, id: i64) -> Value {
+    server.get(&format!("projects/team%2Fremote/jobs/{id}"))
+}
+
+#[test]
+fn runners_take_tagged_jobs_over_the_runner_protocol() {
+    for database in databases() {
+        let data = tempfile::tempdir().expect("data dir");
+        let server = Server::start_with(
+            data.path(),
+            database.as_deref(),
+            &[
+                "--runner-poll-timeout",
+                "30",
+                "--runner-ack-timeout",
+                "2",
+                "--runner-heartbeat-timeout",
+                "3",
+            ],
+        );
+        let (status, project) = server.post("projects", json!({"name": "remote", "namespace": "team"}));
+        assert_eq!(status, 201, "{project}");
+
+        // A runner is created through the API; its token is shown once and verifies.
+        let (status, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "description": "fake", "tag_list": ["remote"], "run_untagged": false}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let token = created["token"].as_str().expect("token").to_owned();
+        assert!(token.starts_with("glrt-"), "{token}");
+        assert!(created["token_expires_at"].is_null());
+        let verify = |t: &str| {
+            server
+                .http
+                .post(format!("{}/api/v4/runners/verify", server.url))
+                .json(&json!({"token": t, "system_id": "s_000000000001"}))
+                .send()
+                .expect("verify")
+        };
+        let ok = verify(&token);
+        assert_eq!(ok.status().as_u16(), 200);
+        assert_eq!(ok.json::<Value>().expect("json")["id"], created["id"]);
+        assert_eq!(verify("glrt-wrong").status().as_u16(), 403);
+        let listed = server.get("runners/all");
+        assert_eq!(listed[0]["tag_list"], json!(["remote"]), "{listed}");
+        let runner = FakeRunner {
+            server: &server,
+            token,
+        };
+
+        let work = Work::new(&[(".gitlab-ci.yml", PIPELINE)]);
+        let remote = server.remote("team/remote", TOKEN);
+        work.git(&["push", "-q", &remote, "main"]);
+
+        // The tagged job comes to the runner, with what it needs to run it.
+        let job = runner.next_job();
+        assert_eq!(job["job_info"]["name"], "remote", "{job}");
+        let job_id = job["id"].as_i64().expect("id");
+        let sha = String::from_utf8(work.run_git(&["rev-parse", "HEAD"]).stdout).expect("sha");
+        assert_eq!(job["git_info"]["sha"], sha.trim());
+        assert_eq!(job["git_info"]["ref"], "main");
+        assert_eq!(
+            job["steps"][0]["script"],
+            json!(["echo before", "echo \"$GREETING from a runner\""])
+        );
+        assert_eq!(job["steps"][1]["name"], "after_script");
+        assert_eq!(variable(&job, "GREETING")["value"], "hello");
+        assert_eq!(variable(&job, "CI_JOB_ID")["value"], job_id.to_string());
+        assert_eq!(variable(&job, "CI_JOB_TOKEN")["masked"], true);
+        assert_eq!(variable(&job, "CI_JOB_TOKEN")["value"], job["token"]);
+        assert_eq!(variable(&job, "CI_PROJECT_PATH")["value"], "team/remote");
+        // The untagged job ran on the server meanwhile.
+        let here = server.wait_for("the untagged job on the server", |s| {
+            let jobs = s.jobs("team%2Fremote", job["job_info"]["pipeline_id"].as_i64()?);
+            let here = job_named(&jobs, "here").clone();
+            (here["status"] == "success").then_some(here)
+        });
+        assert_eq!(here["status"], "success");
+
+        // The job token fetches the pipeline's ref of its project (and nothing with a wrong one).
+        let repo_url = job["git_info"]["repo_url"].as_str().expect("repo_url");
+        assert!(repo_url.contains("gitlab-ci-token:"), "{repo_url}");
+        let fetch = Work::new(&[("x", "x")]);
+        let refspec = job["git_info"]["refspecs"][0].as_str().expect("refspec");
+        let out = fetch.run_git(&["fetch", "-q", repo_url, refspec]);
+        assert!(
+            out.status.success(),
+            "fetch with the job token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bad = repo_url.replace(job["token"].as_str().expect("token"), "glcbt-wrong");
+        assert!(!fetch.run_git(&["fetch", "-q", &bad, refspec]).status.success());
+
+        // Confirm, send the log in two pieces (one at a stale offset), end it.
+        assert_eq!(
+            runner.update(&job, json!({"state": "running"})),
+            (200, "running".into())
+        );
+        server.wait_for("the job to run", |s| {
+            (job_status(s, job_id)["status"] == "running").then_some(())
+        });
+        let first = "$ echo before\nbefore\n";
+        assert_eq!(
+            runner.trace(&job, 0, first),
+            (202, format!("0-{}", first.len()), "running".into())
+        );
+        let (status, range, _) = runner.trace(&job, 3, "again");
+        assert_eq!((status, range), (416, format!("0-{}", first.len())));
+        let second = "hello from a runner\n";
+        assert_eq!(runner.trace(&job, first.len(), second).0, 202);
+        assert_eq!(runner.update(&job, json!({"state": "success"})).0, 200);
+        let done = server.wait_for("the remote job to succeed", |s| {
+            let j = job_status(s, job_id);
+            (j["status"] == "success").then_some(j)
+        });
+        assert_eq!(done["status"], "success");
+        assert_eq!(server.trace("team%2Fremote", job_id), format!("{first}{second}"));
+        // The token ends with the job.
+        server.wait_for("the job token to end", |_| {
+            (runner.update(&job, json!({"state": "running"})).0 == 403).then_some(())
+        });
+
+        // The next job: taken and never confirmed, it is queued again with a new token.
+        let taken = runner.next_job();
+        assert_eq!(taken["job_info"]["name"], "silent");
+        let again = runner.next_job();
+        assert_eq!(again["id"], taken["id"], "the same job, queued again");
+        assert_ne!(again["token"], taken["token"]);
+        assert_eq!(
+            runner.update(&taken, json!({"state": "running"})).0,
+            403,
+            "the old token is gone"
+        );
+
+        // Confirmed, then the runner goes silent: the job fails as a system failure and its
+        // retry comes to the runner.
+        assert_eq!(runner.update(&again, json!({"state": "running"})).0, 200);
+        let retry = runner.next_job();
+        assert_eq!(retry["job_info"]["name"], "silent");
+        assert_ne!(retry["id"], again["id"], "a retry is a new job");
+        let lost = job_status(&server, again["id"].as_i64().expect("id"));
+        assert_eq!(lost["status"], "failed", "{lost}");
+        assert_eq!(lost["failure_reason"], "runner_system_failure", "{lost}");
+        assert!(
+            server
+                .trace("team%2Fremote", again["id"].as_i64().expect("id"))
+                .contains("stopped reporting"),
+            "the log says why"
+        );
+
+        // A cancel reaches the runner on its next report; its final `failed` ends the job
+        // canceled.
+        assert_eq!(runner.update(&retry, json!({"state": "running"})).0, 200);
+        let retry_id = retry["id"].as_i64().expect("id");
+        let (status, _) = server.call(
+            reqwest::Method::POST,
+            &format!("projects/team%2Fremote/jobs/{retry_id}/cancel"),
+            None,
+            TOKEN,
+        );
+        assert_eq!(status, 201);
+        let told = server.wait_for("canceling", |_| {
+            let (code, _, job_status) = runner.trace(&retry, 0, "working\n");
+            assert!(code == 202 || code == 416, "{code}");
+            (job_status == "canceling").then_some(job_status)
+        });
+        assert_eq!(told, "canceling");
+        assert_eq!(
+            runner.update(
+                &retry,
+                json!({"state": "failed", "failure_reason": "script_failure", "exit_code": 143})
+            ),
+            (200, "canceled".into())
+        );
+        let pipeline = server.finished_pipeline("team%2Fremote", "main", 0);
+        assert_eq!(pipeline["status"], "canceled", "{pipeline}");
+        assert_eq!(job_status(&server, retry_id)["status"], "canceled");
+
+        // With nothing queued, a poll carrying the current tick is held, and answered with
+        // the job a push queues meanwhile.
+        let (none, tick) = runner.request(None);
+        assert!(none.is_none());
+        let held = std::thread::scope(|scope| {
+            let poll = scope.spawn(|| runner.request(Some(&tick)));
+            std::thread::sleep(Duration::from_millis(500));
+            work.commit(&[("README", "again\n")], "again");
+            work.git(&["push", "-q", &remote, "main"]);
+            poll.join().expect("the held poll")
+        });
+        let (job, _) = held;
+        let job = job.expect("the held poll gets the new pipeline's job");
+        assert_eq!(job["job_info"]["name"], "remote");
+    }
+}

@@ -1,0 +1,190 @@
+//! The part of a pipeline's actor for jobs that run on runners asking over the runner
+//! protocol: queueing them with their payload, what the runners report, and the deadlines
+//! (a job taken and not confirmed is queued again; a silent runner fails its job).
+
+use super::{Actor, ActorMsg, result_word};
+use crate::scheduler::dispatch::Queued;
+use crate::scheduler::payload::{self, PayloadInput};
+use gantry_engine::{Event, FailureReason, JobId, JobResult};
+use gantry_executor::job::JobVariable;
+use gantry_store::db::StoreError;
+use std::sync::Arc;
+
+/// A job that runs on a runner asking over the runner protocol.
+pub(super) struct Remote {
+    /// What the dispatch queue holds for it (queued again when a runner does not confirm).
+    pub(super) queued: Queued,
+    /// When a runner took it, until the runner confirms.
+    pub(super) taken: Option<std::time::Instant>,
+    /// Whether the runner confirmed it.
+    pub(super) started: bool,
+    /// When the runner last reported on it.
+    pub(super) seen: std::time::Instant,
+}
+
+impl Actor {
+    /// Handles what a runner reported (or the actor noticed) about a remote job; its events
+    /// go to `events`, the jobs whose logs must be stored with them to `traces`.
+    pub(super) async fn runner_message(
+        &mut self,
+        msg: ActorMsg,
+        events: &mut Vec<Event>,
+        traces: &mut Vec<usize>,
+    ) {
+        match msg {
+            ActorMsg::RunnerTook(job) => {
+                if let Some(r) = self.remote.get_mut(&job) {
+                    r.taken = Some(std::time::Instant::now());
+                    r.seen = std::time::Instant::now();
+                }
+            }
+            ActorMsg::RunnerStarted(job) => {
+                if let Some(r) = self.remote.get_mut(&job)
+                    && !r.started
+                {
+                    r.started = true;
+                    r.taken = None;
+                    r.seen = std::time::Instant::now();
+                    self.core.metrics.job_started();
+                    self.started.insert(job, std::time::Instant::now());
+                    events.push(Event::Started(job));
+                }
+            }
+            ActorMsg::RunnerSeen(job) => {
+                if let Some(r) = self.remote.get_mut(&job) {
+                    r.seen = std::time::Instant::now();
+                }
+            }
+            ActorMsg::RunnerFinished(job, result) => {
+                if let Some(r) = self.remote.remove(&job) {
+                    self.tasks = self.tasks.saturating_sub(1);
+                    let dispatch = self.scheduler.dispatch();
+                    dispatch.remove(r.queued.job_id);
+                    dispatch.forget(r.queued.job_id);
+                    if let Err(e) = self.core.db.revoke_job_token(r.queued.job_id).await {
+                        tracing::error!(error = %crate::error::ApiError::internal(e), "revoking a job token");
+                    }
+                    // What the server itself wrote into the job's log (a lost runner).
+                    if !traces.contains(&job.0) {
+                        traces.push(job.0);
+                    }
+                    let ran = self.started.remove(&job).map(|t| t.elapsed().as_secs_f64());
+                    self.core.metrics.job_finished(result_word(result), ran);
+                    events.push(Event::Finished(job, result));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops a job queued for or held by a runner: a queued one ends at once, a runner
+    /// learns it from `Job-Status: canceling` and ends the job itself.
+    pub(super) fn stop_remote(&self, job: JobId) {
+        if let Some(r) = self.remote.get(&job) {
+            let dispatch = self.scheduler.dispatch();
+            if dispatch.remove(r.queued.job_id) {
+                let _ = self.tx.send(ActorMsg::RunnerFinished(job, JobResult::Canceled));
+            } else {
+                dispatch.cancel(r.queued.job_id);
+            }
+        }
+    }
+
+    /// Whether a job goes to a runner asking over the runner protocol rather than the
+    /// in-process runner: when it has tags, or when the server runs no jobs itself.
+    pub(super) fn runs_remotely(&self, i: usize) -> bool {
+        let job = &self.jobs[i];
+        job.config.trigger.is_none() && (!job.config.tags.is_empty() || self.core.config.concurrency == 0)
+    }
+
+    /// Queues a job for the runners (a runner that took it before a restart lost it).
+    pub(super) async fn queue(&mut self, job: JobId) -> Result<(), StoreError> {
+        let i = job.0;
+        let row = self.rows[i].id;
+        self.core.db.release_job(row).await?;
+        let input = PayloadInput {
+            job: &self.jobs[i],
+            job_id: row,
+            pipeline: &self.pipeline,
+            project: &self.project,
+            server_url: &self.core.external_url,
+            variables: self.variables[i]
+                .iter()
+                .cloned()
+                .chain(self.shared.pipeline_variables.iter().map(|(k, v)| JobVariable {
+                    name: k.clone(),
+                    value: v.clone(),
+                    file: false,
+                }))
+                .collect(),
+            masks: &self.masks,
+            protected: self.protected,
+        };
+        let queued = Queued {
+            job_id: row,
+            pipeline_id: self.pipeline.id,
+            plan_index: i,
+            project_id: self.project.id,
+            tags: self.jobs[i].config.tags.clone(),
+            protected: self.protected,
+            payload: Arc::new(payload::build(&input)),
+        };
+        self.scheduler.dispatch().push(queued.clone());
+        self.remote.insert(
+            job,
+            Remote {
+                queued,
+                taken: None,
+                started: false,
+                seen: std::time::Instant::now(),
+            },
+        );
+        self.tasks += 1;
+        self.core.metrics.job_queued();
+        Ok(())
+    }
+
+    /// Runners that went quiet: a job taken but not confirmed in time is queued again; a
+    /// running job whose runner stopped reporting fails as a system failure (and is retried
+    /// when its `retry` says so).
+    pub(super) async fn check_runners(&mut self) {
+        let config = &self.core.config;
+        let mut lost = Vec::new();
+        for (job, r) in &mut self.remote {
+            if let Some(taken) = r.taken
+                && taken.elapsed() > config.runner_ack_timeout
+            {
+                r.taken = None;
+                tracing::warn!(
+                    job_id = r.queued.job_id,
+                    "a runner took a job and did not confirm it: queued again"
+                );
+                if let Err(e) = self.core.db.release_job(r.queued.job_id).await {
+                    tracing::error!(error = %crate::error::ApiError::internal(e), "taking a job back");
+                    continue;
+                }
+                self.scheduler.dispatch().push(r.queued.clone());
+            } else if r.started && r.seen.elapsed() > config.runner_heartbeat_timeout {
+                lost.push(*job);
+            }
+        }
+        for job in lost {
+            let line = format!(
+                "ERROR: the runner stopped reporting on this job for {} s; the job failed as a system failure\n",
+                self.core.config.runner_heartbeat_timeout.as_secs()
+            );
+            self.traces[job.0].extend_from_slice(line.as_bytes());
+            if let Some(r) = self.remote.get_mut(&job) {
+                // Reported once: a late message of the runner does not count.
+                r.seen = std::time::Instant::now();
+            }
+            let _ = self.tx.send(ActorMsg::RunnerFinished(
+                job,
+                JobResult::Failed {
+                    exit_code: None,
+                    reason: FailureReason::RunnerSystemFailure,
+                },
+            ));
+        }
+    }
+}
