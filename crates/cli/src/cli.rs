@@ -72,6 +72,9 @@ pub(crate) struct ServerArgs {
     /// How often expired artifacts are deleted, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub(crate) sweep_interval: u64,
+    /// The largest artifact a runner may upload, in bytes (default: 100 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_artifacts_bytes: Option<u64>,
     /// The largest git push accepted, in bytes (default: 2 GiB); a larger one is refused.
     #[arg(long, value_name = "BYTES", env = "GANTRY_MAX_PUSH_BYTES")]
     pub(crate) max_push_bytes: Option<u64>,

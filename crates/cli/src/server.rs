@@ -23,6 +23,9 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.max_push_bytes {
         config.max_push_bytes = n;
     }
+    if let Some(n) = args.max_artifacts_bytes {
+        config.max_artifacts_bytes = n;
+    }
     if let Some(n) = args.concurrency {
         config.concurrency = n;
     }

@@ -254,7 +254,12 @@ impl Workspace {
 
     /// The `artifacts dir` of the workspace.
     pub fn artifacts_dir(&self) -> PathBuf {
-        self.data_dir.join("artifacts").join(self.pipeline_id.to_string())
+        Self::artifacts_dir_in(&self.data_dir, self.pipeline_id)
+    }
+
+    /// Where the workspace of `pipeline_id` in `data_dir` keeps its jobs' archives.
+    pub fn artifacts_dir_in(data_dir: &Path, pipeline_id: u64) -> PathBuf {
+        data_dir.join("artifacts").join(pipeline_id.to_string())
     }
 
     /// The `cache dir` of the workspace.

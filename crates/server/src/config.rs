@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub runner_heartbeat_timeout: std::time::Duration,
     /// The largest push accepted, in bytes.
     pub max_push_bytes: u64,
+    /// The largest artifact a runner may upload, in bytes.
+    pub max_artifacts_bytes: u64,
     /// How often expired artifacts are looked for and deleted.
     pub sweep_interval: std::time::Duration,
     /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
@@ -49,6 +51,8 @@ impl ServerConfig {
             // The runner sends a keep-alive at least every 30 s while a job runs.
             runner_heartbeat_timeout: std::time::Duration::from_secs(120),
             max_push_bytes: 2 << 30,
+            // GitLab's default maximum artifacts size (100 MB).
+            max_artifacts_bytes: 100 << 20,
             sweep_interval: std::time::Duration::from_secs(600),
             initial_root_token: None,
         }

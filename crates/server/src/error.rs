@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The request is valid but cannot be processed in this state.
     #[error("{0}")]
     Unprocessable(String),
+    /// The request body is over a limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// Something broke on the server; the cause is logged.
     #[error("500 Internal Server Error")]
     Internal(String),
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -8,6 +8,7 @@ mod paging;
 mod pipelines;
 mod projects;
 mod protected_branches;
+mod runner_artifacts;
 mod runner_jobs;
 mod runners;
 mod users;
@@ -52,6 +53,12 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v4/jobs/request", post(runner_jobs::request))
         .route("/api/v4/jobs/{job}", put(runner_jobs::update))
         .route("/api/v4/jobs/{job}/trace", patch(runner_jobs::trace))
+        .route(
+            "/api/v4/jobs/{job}/artifacts",
+            get(runner_artifacts::download)
+                .post(runner_artifacts::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v4/projects", get(projects::list).post(projects::create))
         .route("/api/v4/projects/{id}", get(projects::show))
         .route("/api/v4/projects/{id}/pipelines", get(pipelines::list))

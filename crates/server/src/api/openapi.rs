@@ -463,6 +463,25 @@ const OPERATIONS: &[Op] = &[
         202,
         None,
     ),
+    Op {
+        query: &["artifact_format", "artifact_type", "expire_in"],
+        ..op(
+            "post",
+            "/api/v4/jobs/{job}/artifacts",
+            "runner protocol",
+            "A runner uploads a job's artifacts or a report (multipart field `file`, job token in `JOB-TOKEN`); 413 over the limit",
+            201,
+            None,
+        )
+    },
+    op(
+        "get",
+        "/api/v4/jobs/{job}/artifacts",
+        "runner protocol",
+        "A runner downloads the archive of a job its running job depends on (that job's token in `JOB-TOKEN`)",
+        200,
+        Some("zip"),
+    ),
     op("get", "/api/v4/openapi.json", "meta", "This document", 200, None),
 ];
 

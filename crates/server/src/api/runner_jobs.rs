@@ -109,7 +109,7 @@ pub(super) async fn request(
 }
 
 /// The job `id` if `token` is its job token now; 403 otherwise (the runner then drops it).
-async fn job_for_token(state: &AppState, id: i64, token: Option<&str>) -> Result<Job, ApiError> {
+pub(super) async fn job_for_token(state: &AppState, id: i64, token: Option<&str>) -> Result<Job, ApiError> {
     let token = token.ok_or(ApiError::Forbidden)?;
     match state.core.db.job_by_token(&token_hash(token.trim())).await? {
         Some(job) if job.id == id => Ok(job),

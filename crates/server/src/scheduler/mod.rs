@@ -236,6 +236,30 @@ impl Scheduler {
         self.send(pipeline_id, ActorMsg::RunnerFinished(JobId(plan_index), result));
     }
 
+    /// A runner's job reported dotenv variables (for the jobs after it).
+    pub(crate) fn dotenv(&self, pipeline_id: i64, name: String, vars: Vec<(String, String)>) {
+        self.send(pipeline_id, ActorMsg::Dotenv(name, vars));
+    }
+
+    /// Where a pipeline's builds, checkout and local artifact copies live.
+    pub(crate) fn pipeline_dir(&self, pipeline_id: i64) -> std::path::PathBuf {
+        self.inner
+            .core
+            .config
+            .data_dir
+            .join("builds")
+            .join(pipeline_id.to_string())
+    }
+
+    /// Where the in-process runner's jobs of a pipeline find the archives of earlier jobs
+    /// (`<slug>.zip`), as the pipeline's workspace lays them out.
+    pub(crate) fn artifacts_dir(&self, pipeline_id: i64) -> std::path::PathBuf {
+        gantry_runner::workspace::Workspace::artifacts_dir_in(
+            &self.pipeline_dir(pipeline_id),
+            u64::try_from(pipeline_id).unwrap_or(0),
+        )
+    }
+
     /// After a start: every pipeline the database says is unfinished gets its actor back;
     /// jobs that were running when the server stopped fail as a system failure (and are
     /// retried when their `retry` says so).
@@ -391,4 +415,27 @@ pub(crate) async fn compile(
     })
     .await
     .map_err(|e| ScheduleError::Compile(e.to_string()))
+}
+
+/// The SHA-256 of a file in lowercase hex (`None` when it cannot be read).
+pub(crate) async fn file_sha256(path: &std::path::Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Some(hex::encode(hasher.finalize()))
+    })
+    .await
+    .ok()
+    .flatten()
 }

@@ -25,8 +25,12 @@ pub(crate) struct PayloadInput<'a> {
     pub(crate) project: &'a Project,
     /// The server's URL, without a trailing `/`.
     pub(crate) server_url: &'a str,
-    /// Project variables, then pipeline variables (later wins).
+    /// Dotenv variables of the jobs it depends on, project variables, then pipeline
+    /// variables (later wins).
     pub(crate) variables: Vec<JobVariable>,
+    /// The archives of the jobs it depends on (`id`, `name`, `artifacts_file`); their
+    /// `token` is the job's own, filled in by [`with_token`].
+    pub(crate) dependencies: Vec<Value>,
     /// Values to mask.
     pub(crate) masks: &'a [String],
     /// Whether the ref is protected.
@@ -194,7 +198,7 @@ pub(crate) fn build(input: &PayloadInput<'_>) -> Value {
         "artifacts": artifacts,
         "cache": caches,
         "credentials": [],
-        "dependencies": [],
+        "dependencies": input.dependencies,
         "hooks": [],
         "features": {
             "trace_sections": true,
@@ -227,6 +231,11 @@ pub(crate) fn with_token(
             .as_u64()
             .unwrap_or(DEFAULT_TIMEOUT);
         payload["runner_info"]["timeout"] = json!(timeout.min(max));
+    }
+    if let Some(deps) = payload["dependencies"].as_array_mut() {
+        for d in deps {
+            d["token"] = json!(token);
+        }
     }
     if let Some(vars) = payload["variables"].as_array_mut() {
         vars.push(

@@ -3,7 +3,8 @@
 //! token, long-polls for jobs with tags, fetches the commit with the job token, confirms,
 //! sends its log and ends jobs; a runner that goes silent fails its job as a system failure
 //! (and the job is retried), a job taken and never confirmed is queued again, and a cancel
-//! reaches the runner as `Job-Status: canceling`.
+//! reaches the runner as `Job-Status: canceling`. Artifacts and dotenv reports a runner
+//! uploads reach the later jobs, on the server and on runners.
 
 use super::*;
 use reqwest::blocking::Response;
@@ -21,6 +22,13 @@ remote:
   before_script: ['echo before']
   script: ['echo "$GREETING from a runner"']
   after_script: ['echo after']
+  artifacts:
+    paths: [out/]
+    expire_in: 1 week
+    reports: {dotenv: build.env}
+uses-remote:
+  stage: two
+  script: ['cat out/remote.txt', 'echo "version=$BUILD_VERSION"']
 silent:
   stage: two
   tags: [remote]
@@ -127,6 +135,43 @@ impl FakeRunner<'_> {
     }
 }
 
+impl FakeRunner<'_> {
+    /// `POST /jobs/:id/artifacts` with `bytes` as the `file` part.
+    fn upload(&self, job: &Value, query: &str, filename: &str, bytes: Vec<u8>) -> u16 {
+        let token = job["token"].as_str().unwrap_or_default().to_owned();
+        let part = reqwest::blocking::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+        let form = reqwest::blocking::multipart::Form::new().part("file", part);
+        self.send(
+            reqwest::Method::POST,
+            &format!("jobs/{}/artifacts?{query}", job["id"]),
+            |b| b.header("JOB-TOKEN", token).multipart(form),
+        )
+        .status()
+        .as_u16()
+    }
+}
+
+/// A zip archive holding `files`.
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    for (name, text) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("zip entry");
+        zip.write_all(text.as_bytes()).expect("zip write");
+    }
+    zip.finish().expect("zip");
+    out.into_inner()
+}
+
+fn gzip_of(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
 fn variable<'a>(job: &'a Value, key: &str) -> &'a Value {
     job["variables"]
         .as_array()
@@ -152,6 +197,8 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
                 "2",
                 "--runner-heartbeat-timeout",
                 "3",
+                "--max-artifacts-bytes",
+                "100000",
             ],
         );
         let (status, project) = server.post("projects", json!({"name": "remote", "namespace": "team"}));
@@ -245,6 +292,36 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
         assert_eq!((status, range), (416, format!("0-{}", first.len())));
         let second = "hello from a runner\n";
         assert_eq!(runner.trace(&job, first.len(), second).0, 202);
+        // Its artifacts as the runner describes them, uploaded; one over the limit is refused.
+        let archive = &job["artifacts"][0];
+        assert_eq!(
+            (archive["paths"].clone(), archive["artifact_type"].clone()),
+            (json!(["out/"]), json!("archive"))
+        );
+        let zip = zip_of(&[("out/remote.txt", "made remotely\n")]);
+        let big = vec![b'x'; 200_000];
+        assert_eq!(
+            runner.upload(&job, "artifact_type=archive&artifact_format=zip", "big.zip", big),
+            413
+        );
+        assert_eq!(
+            runner.upload(
+                &job,
+                "artifact_type=archive&artifact_format=zip&expire_in=1%20week",
+                "artifacts.zip",
+                zip.clone()
+            ),
+            201
+        );
+        assert_eq!(
+            runner.upload(
+                &job,
+                "artifact_type=dotenv&artifact_format=gzip",
+                "build.env.gz",
+                gzip_of("BUILD_VERSION=1.2.3\n")
+            ),
+            201
+        );
         assert_eq!(runner.update(&job, json!({"state": "success"})).0, 200);
         let done = server.wait_for("the remote job to succeed", |s| {
             let j = job_status(s, job_id);
@@ -257,9 +334,50 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
             (runner.update(&job, json!({"state": "running"})).0 == 403).then_some(())
         });
 
-        // The next job: taken and never confirmed, it is queued again with a new token.
+        // The API serves the uploaded archive; the next stage's job on the server got it and
+        // the dotenv variable.
+        let downloaded = server.bytes(&format!("projects/team%2Fremote/jobs/{job_id}/artifacts"));
+        assert_eq!(downloaded, zip);
+        let pipeline_id = job["job_info"]["pipeline_id"].as_i64().expect("pipeline");
+        let uses = server.wait_for("the job using the remote artifacts", |s| {
+            let jobs = s.jobs("team%2Fremote", pipeline_id);
+            let j = job_named(&jobs, "uses-remote").clone();
+            ["success", "failed"]
+                .contains(&j["status"].as_str()?)
+                .then_some(j)
+        });
+        assert_eq!(uses["status"], "success", "{uses}");
+        let log = server.trace("team%2Fremote", uses["id"].as_i64().expect("id"));
+        assert!(
+            log.contains("made remotely") && log.contains("version=1.2.3"),
+            "{log}"
+        );
+
+        // The next job: it depends on the remote one (its archive to download with its own
+        // token, its dotenv variable); taken and never confirmed, it is queued again with a
+        // new token.
         let taken = runner.next_job();
         assert_eq!(taken["job_info"]["name"], "silent");
+        assert_eq!(variable(&taken, "BUILD_VERSION")["value"], "1.2.3");
+        let dependency = &taken["dependencies"][0];
+        assert_eq!(dependency["id"], job_id, "{taken}");
+        assert_eq!(dependency["artifacts_file"]["filename"], "artifacts.zip");
+        assert_eq!(dependency["token"], taken["token"]);
+        let fetched = server
+            .http
+            .get(format!("{}/api/v4/jobs/{job_id}/artifacts", server.url))
+            .header("JOB-TOKEN", taken["token"].as_str().expect("token"))
+            .send()
+            .expect("download");
+        assert_eq!(fetched.status().as_u16(), 200);
+        assert_eq!(fetched.bytes().expect("bytes").to_vec(), zip);
+        let refused = server
+            .http
+            .get(format!("{}/api/v4/jobs/{job_id}/artifacts", server.url))
+            .header("JOB-TOKEN", "glcbt-wrong")
+            .send()
+            .expect("download");
+        assert_eq!(refused.status().as_u16(), 401);
         let again = runner.next_job();
         assert_eq!(again["id"], taken["id"], "the same job, queued again");
         assert_ne!(again["token"], taken["token"]);

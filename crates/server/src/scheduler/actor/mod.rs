@@ -64,6 +64,8 @@ pub(crate) enum ActorMsg {
     RunnerSeen(JobId),
     /// The runner of a job (or the actor, for a runner gone silent) says how it ended.
     RunnerFinished(JobId, JobResult),
+    /// A runner's job (by name) reported dotenv variables.
+    Dotenv(String, Vec<(String, String)>),
 }
 
 impl From<JobEvent> for ActorMsg {
@@ -220,7 +222,7 @@ impl Actor {
         }
         let workspace = Workspace::for_pipeline(
             &core.repo_dir(&project.path),
-            &core.config.data_dir.join("builds").join(pipeline.id.to_string()),
+            &scheduler.pipeline_dir(pipeline.id),
             &pipeline.sha,
             id,
         )
@@ -379,6 +381,11 @@ impl Actor {
                 | ActorMsg::RunnerStarted(_)
                 | ActorMsg::RunnerSeen(_)
                 | ActorMsg::RunnerFinished(..) => self.runner_message(msg, &mut events, &mut traces).await,
+                ActorMsg::Dotenv(name, vars) => {
+                    if let Ok(mut map) = self.shared.dotenv.lock() {
+                        map.insert(name, vars);
+                    }
+                }
             }
         }
         if let Err(e) = self.apply(&events, &traces).await {
@@ -675,7 +682,7 @@ impl Actor {
             filename: "artifacts.zip".into(),
             blob_key: key,
             size: i64::try_from(meta.len()).unwrap_or(i64::MAX),
-            sha256: file_sha256(&zip).await,
+            sha256: super::file_sha256(&zip).await,
             expire_at: expire_in.map(|s| now + i64::try_from(s).unwrap_or(0) * 1000),
         };
         self.core.db.add_artifact(&artifact, now).await.map(|_| ())
@@ -703,27 +710,4 @@ fn result_word(result: JobResult) -> &'static str {
         JobResult::Failed { .. } => "failed",
         JobResult::Canceled => "canceled",
     }
-}
-
-/// The SHA-256 of a file in lowercase hex (`None` when it cannot be read).
-async fn file_sha256(path: &std::path::Path) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let mut file = std::fs::File::open(path).ok()?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = file.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Some(hex::encode(hasher.finalize()))
-    })
-    .await
-    .ok()
-    .flatten()
 }

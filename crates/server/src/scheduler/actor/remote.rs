@@ -7,6 +7,8 @@ use crate::scheduler::dispatch::Queued;
 use crate::scheduler::payload::{self, PayloadInput};
 use gantry_engine::{Event, FailureReason, JobId, JobResult};
 use gantry_executor::job::JobVariable;
+use gantry_plan::PlannedJob;
+use gantry_runner::job::artifact_sources;
 use gantry_store::db::StoreError;
 use std::sync::Arc;
 
@@ -102,15 +104,45 @@ impl Actor {
         let i = job.0;
         let row = self.rows[i].id;
         self.core.db.release_job(row).await?;
+        // What the jobs it depends on left: archives to download, dotenv variables.
+        let refs: Vec<&PlannedJob> = self.jobs.iter().collect();
+        let mut dependencies = Vec::new();
+        let mut dotenv = Vec::new();
+        for name in artifact_sources(&self.jobs[i], &refs) {
+            if let Some(k) = self.jobs.iter().position(|j| j.name == name) {
+                let source = self.rows[k].id;
+                let archive = self
+                    .core
+                    .db
+                    .artifacts_of_job(source)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.file_type == "archive");
+                if let Some(a) = archive {
+                    dependencies.push(serde_json::json!({
+                        "id": source, "name": name, "token": "",
+                        "artifacts_file": {"filename": a.filename, "size": a.size},
+                    }));
+                }
+            }
+            if let Some(vars) = self.shared.dotenv.lock().ok().and_then(|m| m.get(&name).cloned()) {
+                dotenv.extend(vars.into_iter().map(|(name, value)| JobVariable {
+                    name,
+                    value,
+                    file: false,
+                }));
+            }
+        }
         let input = PayloadInput {
             job: &self.jobs[i],
             job_id: row,
             pipeline: &self.pipeline,
             project: &self.project,
             server_url: &self.core.external_url,
-            variables: self.variables[i]
-                .iter()
-                .cloned()
+            dependencies,
+            variables: dotenv
+                .into_iter()
+                .chain(self.variables[i].iter().cloned())
                 .chain(self.shared.pipeline_variables.iter().map(|(k, v)| JobVariable {
                     name: k.clone(),
                     value: v.clone(),

@@ -1,0 +1,257 @@
+//! Artifacts over the runner protocol (docs: `gitlab-runner-protocol.md` §8): a runner
+//! uploads what a job made (`POST /jobs/:id/artifacts`, multipart, streamed to disk, at most
+//! `--max-artifacts-bytes`), and downloads what the jobs it depends on made
+//! (`GET /jobs/:id/artifacts` with its own running job's token, same project).
+//!
+//! An `archive` goes to the blob store, where the API and later jobs find it, and beside the
+//! pipeline's builds, where the in-process runner's jobs find it; a `dotenv` report's
+//! variables go to the jobs after it.
+
+use super::runner_jobs::job_for_token;
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gantry_plan::slug::slugify;
+use gantry_store::db::{Job, NewArtifact};
+use serde::Deserialize;
+use std::io::Read;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Deserialize, Debug, Default)]
+pub(super) struct UploadQuery {
+    artifact_format: Option<String>,
+    artifact_type: Option<String>,
+    expire_in: Option<String>,
+}
+
+fn token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("job-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `POST /jobs/:id/artifacts`: 201 once stored; 413 past the size limit.
+pub(super) async fn upload(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let job = job_for_token(&state, id, token(&headers).as_deref()).await?;
+    let kind = query.artifact_type.unwrap_or_else(|| "archive".into());
+    let format = query.artifact_format.unwrap_or_else(|| "zip".into());
+    if !matches!(
+        kind.as_str(),
+        "archive" | "dotenv" | "junit" | "metadata" | "trace"
+    ) && !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    {
+        return Err(ApiError::BadRequest(format!(
+            "artifact_type {kind:?} is not valid"
+        )));
+    }
+    let limit = state.core.config.max_artifacts_bytes;
+    let uploads = state.core.config.data_dir.join("uploads");
+    tokio::fs::create_dir_all(&uploads)
+        .await
+        .map_err(ApiError::internal)?;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field
+            .file_name()
+            .map(|n| n.rsplit('/').next().unwrap_or(n).to_owned())
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .unwrap_or_else(|| format!("{kind}.{format}"));
+        let tmp = uploads.join(format!("{}-{}", job.id, crate::auth::new_token("")));
+        let written = receive(&mut field, &tmp, limit).await;
+        let size = match written {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let stored = store(
+            &state,
+            &job,
+            &kind,
+            &format,
+            &filename,
+            &tmp,
+            size,
+            query.expire_in.as_deref(),
+        )
+        .await;
+        let _ = tokio::fs::remove_file(&tmp).await;
+        stored?;
+        return Ok((StatusCode::CREATED, axum::Json(serde_json::json!({}))).into_response());
+    }
+    Err(ApiError::BadRequest("the `file` part is missing".into()))
+}
+
+/// Streams a part to `path`, refusing more than `limit` bytes (413).
+async fn receive(
+    field: &mut axum::extract::multipart::Field<'_>,
+    path: &std::path::Path,
+    limit: u64,
+) -> Result<u64, ApiError> {
+    let mut file = tokio::fs::File::create(path).await.map_err(ApiError::internal)?;
+    let mut size = 0u64;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?
+    {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(ApiError::TooLarge(format!(
+                "413 Request Entity Too Large: artifacts are limited to {limit} bytes"
+            )));
+        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    Ok(size)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    state: &AppState,
+    job: &Job,
+    kind: &str,
+    format: &str,
+    filename: &str,
+    tmp: &std::path::Path,
+    size: u64,
+    expire_in: Option<&str>,
+) -> Result<(), ApiError> {
+    let core = &state.core;
+    let key = if kind == "archive" {
+        format!("artifacts/{}/{}/artifacts.zip", job.project_id, job.id)
+    } else {
+        format!("artifacts/{}/{}/{kind}/{filename}", job.project_id, job.id)
+    };
+    core.blobs.put_file(&key, tmp).await.map_err(ApiError::internal)?;
+    let now = crate::clock::now_ms();
+    let expire_at = match expire_in.map(str::trim) {
+        Some("never") => None,
+        Some(text) if !text.is_empty() => {
+            let secs = gantry_config::duration::parse_duration(text)
+                .ok_or_else(|| ApiError::BadRequest(format!("expire_in {text:?} is not a duration")))?;
+            Some(now + i64::try_from(secs).unwrap_or(i64::MAX / 2_000) * 1000)
+        }
+        // GitLab's instance default.
+        _ => Some(now + 30 * 24 * 3600 * 1000),
+    };
+    core.db
+        .add_artifact(
+            &NewArtifact {
+                job_id: job.id,
+                file_type: kind.to_owned(),
+                file_format: format.to_owned(),
+                filename: filename.to_owned(),
+                blob_key: key,
+                size: i64::try_from(size).unwrap_or(i64::MAX),
+                sha256: crate::scheduler::file_sha256(tmp).await,
+                expire_at,
+            },
+            now,
+        )
+        .await?;
+    match kind {
+        "archive" => {
+            // Where the in-process runner's jobs of this pipeline look for it.
+            let target = state
+                .scheduler
+                .artifacts_dir(job.pipeline_id)
+                .join(format!("{}.zip", slugify(&job.name)));
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            tokio::fs::copy(tmp, &target).await.map_err(ApiError::internal)?;
+        }
+        "dotenv" => {
+            let text = read_report(tmp, format).await?;
+            let vars = gantry_executor::dotenv::parse(&text)
+                .map_err(|e| ApiError::BadRequest(format!("the dotenv report: {e}")))?;
+            state.scheduler.dotenv(job.pipeline_id, job.name.clone(), vars);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A report's text: gunzipped when its format is `gzip`.
+async fn read_report(path: &std::path::Path, format: &str) -> Result<String, ApiError> {
+    let bytes = tokio::fs::read(path).await.map_err(ApiError::internal)?;
+    let text = if format == "gzip" {
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .take(1 << 20)
+            .read_to_string(&mut out)
+            .map_err(|e| ApiError::BadRequest(format!("the report is not gzip text: {e}")))?;
+        out
+    } else {
+        String::from_utf8(bytes).map_err(|_| ApiError::BadRequest("the report is not UTF-8".into()))?
+    };
+    Ok(text)
+}
+
+/// `GET /jobs/:id/artifacts`: the archive of job `id`, for a running job of the same project
+/// (its token in `JOB-TOKEN`).
+pub(super) async fn download(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = token(&headers).ok_or(ApiError::Unauthorized)?;
+    let caller = state
+        .core
+        .db
+        .job_by_token(&crate::auth::token_hash(token.trim()))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let target = state
+        .core
+        .db
+        .job(id)
+        .await?
+        .filter(|j| j.project_id == caller.project_id)
+        .ok_or(ApiError::NotFound("Job"))?;
+    let archive = state
+        .core
+        .db
+        .artifacts_of_job(target.id)
+        .await?
+        .into_iter()
+        .find(|a| a.file_type == "archive")
+        .ok_or(ApiError::NotFound("Artifact"))?;
+    let (size, stream) = state
+        .core
+        .blobs
+        .get_stream(&archive.blob_key)
+        .await
+        .map_err(|_| ApiError::NotFound("Artifact"))?;
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_LENGTH, size)
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", archive.filename),
+        )
+        .body(Body::from_stream(stream))
+        .map_err(ApiError::internal)
+}
