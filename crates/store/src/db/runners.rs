@@ -306,6 +306,17 @@ impl Db {
         Ok(())
     }
 
+    /// Whether a runner holds the job (its token is valid).
+    pub async fn job_held(&self, job_id: i64) -> Result<bool, StoreError> {
+        let held: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1 AND token_sha256 IS NOT NULL")
+                .bind(job_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error("reading a job's runner"))?;
+        Ok(held.is_some())
+    }
+
     /// The job whose token has this hash (only jobs a runner holds have one).
     pub async fn job_by_token(&self, token_sha256: &str) -> Result<Option<Job>, StoreError> {
         let id: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE token_sha256 = $1")

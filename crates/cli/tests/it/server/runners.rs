@@ -447,3 +447,49 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
         assert_eq!(job["job_info"]["name"], "remote");
     }
 }
+
+#[test]
+fn a_runner_keeps_its_job_across_a_server_restart() {
+    for database in databases() {
+        let data = tempfile::tempdir().expect("data dir");
+        let mut server = Server::start(data.path(), database.as_deref());
+        let (status, _) = server.post("projects", json!({"name": "remote", "namespace": "team"}));
+        assert_eq!(status, 201);
+        let (_, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "tag_list": "remote"}),
+        );
+        let token = created["token"].as_str().expect("token").to_owned();
+        let work = Work::new(&[(
+            ".gitlab-ci.yml",
+            "long:\n  tags: [remote]\n  script: ['sleep 30']\n",
+        )]);
+        work.git(&["push", "-q", &server.remote("team/remote", TOKEN), "main"]);
+        let job = {
+            let runner = FakeRunner {
+                server: &server,
+                token: token.clone(),
+            };
+            let job = runner.next_job();
+            assert_eq!(runner.update(&job, json!({"state": "running"})).0, 200);
+            assert_eq!(runner.trace(&job, 0, "part one\n").0, 202);
+            job
+        };
+        server.kill9();
+        let server = Server::start(data.path(), database.as_deref());
+        let runner = FakeRunner {
+            server: &server,
+            token,
+        };
+        // The runner goes on where it was: the server kept its job, its token and its log.
+        assert_eq!(
+            runner.trace(&job, 9, "part two\n"),
+            (202, "0-18".into(), "running".into())
+        );
+        assert_eq!(runner.update(&job, json!({"state": "success"})).0, 200);
+        let pipeline = server.finished_pipeline("team%2Fremote", "main", 0);
+        assert_eq!(pipeline["status"], "success", "{pipeline}");
+        let id = job["id"].as_i64().expect("id");
+        assert_eq!(server.trace("team%2Fremote", id), "part one\npart two\n");
+    }
+}

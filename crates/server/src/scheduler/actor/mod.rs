@@ -278,13 +278,16 @@ impl Actor {
         Ok(Some(actor))
     }
 
-    /// After a replay: jobs that were running are lost (the process that ran them is gone)
-    /// and fail as a system failure; pending jobs run; delayed jobs wait again.
+    /// After a replay: jobs that were running in this process are lost and fail as a system
+    /// failure (a runner that still holds its job goes on with it); pending jobs run;
+    /// delayed jobs wait again.
     async fn resume(&mut self) -> Result<(), StoreError> {
         let mut effects = Vec::new();
         for i in 0..self.jobs.len() {
             let job = JobId(i);
-            match self.engine.state(job).status {
+            let status = self.engine.state(job).status;
+            match status {
+                Status::Running if self.runs_remotely(i) && self.adopt(job).await? => {}
                 Status::Running => {
                     self.traces[i].extend_from_slice(
                         b"ERROR: the server stopped while this job ran; the job failed as a system failure\n",

@@ -101,9 +101,49 @@ impl Actor {
 
     /// Queues a job for the runners (a runner that took it before a restart lost it).
     pub(super) async fn queue(&mut self, job: JobId) -> Result<(), StoreError> {
+        self.core.db.release_job(self.rows[job.0].id).await?;
+        let queued = self.queued(job).await?;
+        self.scheduler.dispatch().push(queued.clone());
+        self.remote.insert(
+            job,
+            Remote {
+                queued,
+                taken: None,
+                started: false,
+                seen: std::time::Instant::now(),
+            },
+        );
+        self.tasks += 1;
+        self.core.metrics.job_queued();
+        Ok(())
+    }
+
+    /// After a restart: a running job a runner still holds (its token is valid) stays with
+    /// that runner, which goes on reporting to this process; whether it was held.
+    pub(super) async fn adopt(&mut self, job: JobId) -> Result<bool, StoreError> {
+        if !self.core.db.job_held(self.rows[job.0].id).await? {
+            return Ok(false);
+        }
+        let queued = self.queued(job).await?;
+        self.remote.insert(
+            job,
+            Remote {
+                queued,
+                taken: None,
+                started: true,
+                seen: std::time::Instant::now(),
+            },
+        );
+        self.tasks += 1;
+        self.started.insert(job, std::time::Instant::now());
+        Ok(true)
+    }
+
+    /// What the dispatch queue holds for a job: its payload and what decides which runners
+    /// may take it.
+    async fn queued(&self, job: JobId) -> Result<Queued, StoreError> {
         let i = job.0;
         let row = self.rows[i].id;
-        self.core.db.release_job(row).await?;
         // What the jobs it depends on left: archives to download, dotenv variables.
         let refs: Vec<&PlannedJob> = self.jobs.iter().collect();
         let mut dependencies = Vec::new();
@@ -152,7 +192,7 @@ impl Actor {
             masks: &self.masks,
             protected: self.protected,
         };
-        let queued = Queued {
+        Ok(Queued {
             job_id: row,
             pipeline_id: self.pipeline.id,
             plan_index: i,
@@ -160,20 +200,7 @@ impl Actor {
             tags: self.jobs[i].config.tags.clone(),
             protected: self.protected,
             payload: Arc::new(payload::build(&input)),
-        };
-        self.scheduler.dispatch().push(queued.clone());
-        self.remote.insert(
-            job,
-            Remote {
-                queued,
-                taken: None,
-                started: false,
-                seen: std::time::Instant::now(),
-            },
-        );
-        self.tasks += 1;
-        self.core.metrics.job_queued();
-        Ok(())
+        })
     }
 
     /// Runners that went quiet: a job taken but not confirmed in time is queued again; a
