@@ -21,6 +21,55 @@ pub(crate) enum Command {
     Server(ServerArgs),
     /// Start everything on this machine with a demo project whose pipeline runs.
     Up(UpArgs),
+    /// A runner: takes jobs from a server over the GitLab runner protocol.
+    #[command(subcommand)]
+    Runner(RunnerCommand),
+}
+
+/// `gantry runner ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunnerCommand {
+    /// Check a runner token with the server and add the runner to the configuration file.
+    Register(RegisterArgs),
+    /// Take and run jobs until SIGQUIT (finish running jobs first) or SIGTERM/Ctrl-C.
+    Run(RunnerRunArgs),
+}
+
+/// `gantry runner register`.
+#[derive(Debug, Args)]
+pub(crate) struct RegisterArgs {
+    /// The server's URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// The runner's authentication token (`glrt-...`, from `POST /api/v4/user/runners`).
+    #[arg(long, value_name = "TOKEN", env = "GANTRY_RUNNER_TOKEN")]
+    pub(crate) token: String,
+    /// A name for logs.
+    #[arg(long, default_value = "gantry-runner")]
+    pub(crate) name: String,
+    /// The executor (only `shell` for now).
+    #[arg(long, default_value = "shell")]
+    pub(crate) executor: String,
+    /// Where jobs are built (default: `builds` beside the configuration file).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) builds_dir: Option<std::path::PathBuf>,
+    /// Where caches are kept (default: `cache` beside the configuration file).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// The configuration file.
+    #[arg(long, default_value = "gantry-runner.toml", value_name = "FILE")]
+    pub(crate) config: std::path::PathBuf,
+}
+
+/// `gantry runner run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunnerRunArgs {
+    /// The configuration file.
+    #[arg(long, default_value = "gantry-runner.toml", value_name = "FILE")]
+    pub(crate) config: std::path::PathBuf,
+    /// How many jobs run at once (default: `concurrent` of the file).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
 }
 
 /// `gantry up`.

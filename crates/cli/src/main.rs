@@ -7,6 +7,7 @@ mod local;
 mod output;
 mod project;
 mod run;
+mod runner;
 mod server;
 mod up;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => run::run(&run),
         cli::Command::Server(server) => server::run(&server),
         cli::Command::Up(up) => up::run(&up),
+        cli::Command::Runner(runner) => runner::run(&runner),
     };
     match result {
         Ok(code) => code,

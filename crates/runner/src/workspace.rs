@@ -429,7 +429,7 @@ fn remove_all(dir: &Path) -> Result<(), WorkspaceError> {
 }
 
 /// Files git does not track in a build directory (`artifacts:untracked`, `cache:untracked`).
-pub(crate) fn untracked(dir: &Path) -> Vec<String> {
+pub fn untracked(dir: &Path) -> Vec<String> {
     git(dir, &["ls-files", "-z", "--others"])
         .map(|s| {
             s.split('\0')

@@ -119,6 +119,21 @@ pub(crate) fn build(input: &PayloadInput<'_>) -> Value {
             "artifact_format": "zip",
         }));
     }
+    if let Some(a) = &config.artifacts
+        && !a.dotenv().is_empty()
+    {
+        // Reports are uploaded whatever the outcome, each on its own.
+        artifacts.push(json!({
+            "name": "dotenv",
+            "untracked": false,
+            "paths": a.dotenv(),
+            "exclude": [],
+            "when": "always",
+            "expire_in": "",
+            "artifact_type": "dotenv",
+            "artifact_format": "gzip",
+        }));
+    }
 
     let expanded = job.variables.expanded();
     let caches: Vec<Value> = config

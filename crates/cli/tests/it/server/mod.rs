@@ -8,6 +8,7 @@
 mod access;
 mod pipelines;
 mod pushes;
+mod runner_processes;
 mod runners;
 
 use serde_json::Value;
