@@ -7,13 +7,7 @@ use gantry_server::config::ServerConfig;
 use std::process::ExitCode;
 
 pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs();
     let mut config = ServerConfig::new(args.data_dir.clone());
     config.listen = args.listen;
     config.database_url = args.database_url.clone();
@@ -54,6 +48,17 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The multi-threaded runtime the server runs on.
+/// Structured logs on stderr, `GANTRY_LOG` choosing what (default `info`).
+pub(crate) fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,6 +68,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Starts the server (inside [`runtime`]).
 pub(crate) async fn start(config: ServerConfig) -> anyhow::Result<gantry_server::app::Running> {
+    // What a finished pipeline freed goes back to the OS (see gantry-alloc).
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            every.tick().await;
+            let _ = tokio::task::spawn_blocking(gantry_alloc::release_free_memory).await;
+        }
+    });
     gantry_server::app::start(config)
         .await
         .map_err(anyhow::Error::new)

@@ -192,23 +192,33 @@ pub(super) async fn artifacts(
     Path(ids): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let (_, job) = project_and_job(&state, &user, ids, Level::Guest).await?;
-    let artifacts = state.core.db.artifacts_of_job(job.id).await?;
-    let archive = artifacts
-        .iter()
+    archive_download(&state, job.id).await
+}
+
+/// The archive of job `job_id` as a download, streamed from the blob store (404 when the
+/// job has none).
+pub(super) async fn archive_download(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
+    let archive = state
+        .core
+        .db
+        .artifacts_of_job(job_id)
+        .await?
+        .into_iter()
         .find(|a| a.file_type == "archive")
         .ok_or(ApiError::NotFound("Artifact"))?;
-    let bytes = state
+    let (size, stream) = state
         .core
         .blobs
-        .get(&archive.blob_key)
+        .get_stream(&archive.blob_key)
         .await
         .map_err(|_| ApiError::NotFound("Artifact"))?;
     Response::builder()
         .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_LENGTH, size)
         .header(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{}\"", archive.filename),
         )
-        .body(Body::from(bytes))
+        .body(Body::from_stream(stream))
         .map_err(ApiError::internal)
 }

@@ -10,9 +10,8 @@
 use super::runner_jobs::job_for_token;
 use crate::app::AppState;
 use crate::error::ApiError;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gantry_plan::slug::slugify;
 use gantry_store::db::{Job, NewArtifact};
@@ -231,27 +230,5 @@ pub(super) async fn download(
         .await?
         .filter(|j| j.project_id == caller.project_id)
         .ok_or(ApiError::NotFound("Job"))?;
-    let archive = state
-        .core
-        .db
-        .artifacts_of_job(target.id)
-        .await?
-        .into_iter()
-        .find(|a| a.file_type == "archive")
-        .ok_or(ApiError::NotFound("Artifact"))?;
-    let (size, stream) = state
-        .core
-        .blobs
-        .get_stream(&archive.blob_key)
-        .await
-        .map_err(|_| ApiError::NotFound("Artifact"))?;
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/zip")
-        .header(header::CONTENT_LENGTH, size)
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", archive.filename),
-        )
-        .body(Body::from_stream(stream))
-        .map_err(ApiError::internal)
+    super::jobs::archive_download(&state, target.id).await
 }

@@ -120,14 +120,6 @@ impl Scheduler {
         };
         let pipeline = core.db.create_pipeline(&new, now).await?;
         core.metrics.pipeline_created(&pipeline.source);
-        let pipeline_ref = format!("refs/pipelines/{}", pipeline.id);
-        let kept = match core.repos.open(&project.path) {
-            Ok(repo) => repo.set_ref(&pipeline_ref, &pipeline.sha).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = kept {
-            tracing::warn!(pipeline_id = pipeline.id, error = %e, "keeping the pipeline's ref");
-        }
         if failed {
             return Ok(Some(pipeline));
         }
@@ -146,6 +138,15 @@ impl Scheduler {
             })
             .collect();
         core.db.create_jobs(pipeline.id, &new_jobs, now).await?;
+        // Before any job is queued: runners fetch the commit by this ref.
+        let pipeline_ref = format!("refs/pipelines/{}", pipeline.id);
+        let kept = match core.repos.open(&project.path) {
+            Ok(repo) => repo.set_ref(&pipeline_ref, &pipeline.sha).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = kept {
+            tracing::warn!(pipeline_id = pipeline.id, error = %e, "keeping the pipeline's ref");
+        }
         self.send(pipeline.id, ActorMsg::Wake);
         if !pipeline.tag {
             self.cancel_redundant(&pipeline).await?;

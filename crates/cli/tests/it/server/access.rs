@@ -177,7 +177,9 @@ fn running_pipeline(server: &Server, project: &str, git_ref: &str, name: &str) -
     server.wait_for(&format!("{name} running on {git_ref}"), |s| {
         let list = s.get(&format!("projects/{project}/pipelines?ref={git_ref}"));
         let id = list.as_array()?.first()?["id"].as_i64()?;
-        (job_named(&s.jobs(project, id), name)["status"] == "running").then_some(id)
+        // A pipeline's jobs appear just after the pipeline itself.
+        let jobs = s.jobs(project, id);
+        (jobs.iter().find(|j| j["name"] == name)?["status"] == "running").then_some(id)
     })
 }
 
