@@ -139,10 +139,19 @@ impl Config {
             std::fs::create_dir_all(parent).map_err(|e| io("creating the directory of", e))?;
         }
         let partial = path.with_extension("toml.partial");
-        std::fs::write(&partial, text).map_err(|e| io("writing", e))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| io("writing", e))?;
+        {
+            // Created readable by its owner only: it holds tokens.
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::remove_file(&partial);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)
+                .map_err(|e| io("writing", e))?;
+            file.write_all(text.as_bytes()).map_err(|e| io("writing", e))?;
+        }
         std::fs::rename(&partial, path).map_err(|e| io("writing", e))
     }
 }
@@ -159,5 +168,52 @@ impl RunnerConfig {
             if p.is_absolute() { p } else { base.join(p) }
         };
         (at(&self.builds_dir, "builds"), at(&self.cache_dir, "cache"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_saved_configuration_loads_back_private_and_other_executors_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("etc/runner.toml");
+        assert!(
+            Config::load(&path).unwrap().runners.is_empty(),
+            "a missing file is empty"
+        );
+        let config = Config {
+            concurrent: 3,
+            runners: vec![RunnerConfig {
+                name: "one".into(),
+                url: "http://127.0.0.1:8080".into(),
+                token: "glrt-secret".into(),
+                executor: "shell".into(),
+                builds_dir: None,
+                cache_dir: Some(PathBuf::from("/var/cache/runner")),
+            }],
+        };
+        config.save(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "it holds tokens");
+        let loaded = Config::load(&path).unwrap();
+        assert_eq!(loaded.concurrent, 3);
+        assert_eq!(loaded.runners[0].token, "glrt-secret");
+        let (builds, cache) = loaded.runners[0].dirs(&path);
+        assert_eq!(builds, dir.path().join("etc/builds"), "relative to the file");
+        assert_eq!(cache, PathBuf::from("/var/cache/runner"));
+
+        std::fs::write(
+            &path,
+            "[[runners]]\nurl = \"http://x\"\ntoken = \"t\"\nexecutor = \"docker\"\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("docker") && err.contains("only shell"), "{err}");
+        std::fs::write(&path, "[[runners]]\nurl = 3\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("runner.toml"), "the file is named: {err}");
     }
 }

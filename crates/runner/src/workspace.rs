@@ -271,6 +271,7 @@ impl Workspace {
 
     /// Makes a slot's build directory ready for an attempt, as `strategy` says.
     pub fn prepare(&self, dir: &Path, strategy: GitStrategy) -> Result<Prepared, WorkspaceError> {
+        self.unlink_build_path(dir)?;
         match strategy {
             GitStrategy::None => {
                 std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
@@ -298,6 +299,28 @@ impl Workspace {
                 Ok(Prepared::Copied)
             }
         }
+    }
+
+    /// Removes any symbolic link a previous job left on the way from the builds directory to
+    /// `dir` (or at `dir`): the cleaning must never follow one out of the builds directory.
+    fn unlink_build_path(&self, dir: &Path) -> Result<(), WorkspaceError> {
+        let builds = self.builds_dir();
+        let Ok(rel) = dir.strip_prefix(&builds) else {
+            return Ok(());
+        };
+        let mut at = builds;
+        for part in rel.components() {
+            at.push(part);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    std::fs::remove_file(&at).map_err(io("removing the link", &at))?;
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(_) => return Ok(()),
+            }
+        }
+        Ok(())
     }
 
     /// The pipeline's checkout, made by the first job that needs it.

@@ -205,7 +205,8 @@ folded:
 shell-state:
   before_script: ['export FROM_BEFORE=before', 'mkdir -p sub && cd sub']
   script: ['echo "m=from-before-$FROM_BEFORE cwd-$(basename "$PWD")"', 'export FROM_SCRIPT=script']
-  after_script: ['echo "m=after-${FROM_BEFORE:-unset}-${FROM_SCRIPT:-unset}-$(basename "$PWD")"']
+  # Where it starts: the project directory (whatever each tool names it), not `sub`.
+  after_script: ['echo "m=after-${FROM_BEFORE:-unset}-${FROM_SCRIPT:-unset}-$([ "$PWD" = "$CI_PROJECT_DIR" ] && echo project-dir || basename "$PWD")"']
 files-for-after-script:
   script: ['echo kept > kept.txt', 'mkdir -p sub && echo kept > sub/kept.txt']
   after_script: ['echo "m=kept:$(cat kept.txt sub/kept.txt 2>/dev/null | xargs)"']

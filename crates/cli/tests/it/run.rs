@@ -221,6 +221,36 @@ fn git_strategies_decide_what_a_job_finds_in_its_build_slot() {
 }
 
 #[test]
+fn a_build_directory_a_job_replaced_by_a_link_is_not_followed_by_the_next_job() {
+    // The link's target looks like a checkout (`.git` in it), so a cleaning that followed the
+    // link would sync it and delete what it holds.
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::write(outside.path().join("keep.txt"), "precious").expect("write");
+    std::fs::create_dir(outside.path().join(".git")).expect("mkdir");
+    let repo = Repo::new(&[
+        ("tracked.txt", "original\n"),
+        (
+            ".gitlab-ci.yml",
+            "stages: [one, two]\n\
+             link: {stage: one, script: ['cd .. && rm -rf \"$CI_PROJECT_DIR\" && ln -s \"$OUTSIDE\" \"$CI_PROJECT_DIR\"']}\n\
+             next: {stage: two, script: ['cat tracked.txt']}\n",
+        ),
+    ]);
+    let var = format!("OUTSIDE={}", outside.path().display());
+    let (r, code) = repo.run(&["--concurrency", "1", "--var", &var]);
+    assert_eq!(code, 0, "{r}");
+    assert!(log(&r, "next").contains("original"), "{}", log(&r, "next"));
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("keep.txt")).expect("still there"),
+        "precious"
+    );
+    assert!(
+        !outside.path().join("tracked.txt").exists(),
+        "nothing was copied through the link"
+    );
+}
+
+#[test]
 fn jobs_running_at_the_same_time_get_their_own_build_slots() {
     // Each waits until the other has started, so both run at once.
     let wait = |me: &str, other: &str| {

@@ -59,21 +59,24 @@ pub(super) async fn request(
     let hold = body.last_update.as_deref() == Some(dispatch.tick().as_str());
     loop {
         ticks.borrow_and_update();
-        while let Some(queued) = dispatch.take(&runner) {
+        while let Some(taken) = dispatch.take(&runner) {
             let token = new_token("glcbt-");
-            if !db
+            let assigned = db
                 .assign_job(
-                    queued.job_id,
+                    taken.job().job_id,
                     runner.id,
                     &token_hash(&token),
                     crate::clock::now_ms(),
                 )
-                .await?
-            {
-                // Canceled or taken meanwhile.
+                .await?;
+            let queued = taken.keep();
+            if !assigned {
+                // It ended meanwhile (canceled).
                 continue;
             }
-            state.scheduler.runner_took(queued.pipeline_id, queued.plan_index);
+            state
+                .scheduler
+                .runner_took(queued.pipeline_id, queued.plan_index, queued.job_id);
             let project_path = queued.payload["job_info"]["project_full_path"]
                 .as_str()
                 .unwrap_or_default()
@@ -173,16 +176,20 @@ pub(super) async fn update(
     let canceling = scheduler.dispatch().is_canceling(job.id);
     let told = match body.state.as_deref() {
         Some("running") => {
-            scheduler.runner_started(job.pipeline_id, plan_index);
-            scheduler.runner_seen(job.pipeline_id, plan_index);
+            if job.status != "running" {
+                scheduler
+                    .runner_started(job.pipeline_id, plan_index, job.id)
+                    .await;
+            }
+            scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
             if canceling { "canceling" } else { "running" }
         }
         Some("pending") => {
-            scheduler.runner_seen(job.pipeline_id, plan_index);
+            scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
             job_status(&state, &job)
         }
         Some("success") => {
-            scheduler.runner_finished(job.pipeline_id, plan_index, JobResult::Success);
+            scheduler.runner_finished(job.pipeline_id, plan_index, job.id, JobResult::Success);
             "success"
         }
         Some("failed") => {
@@ -194,7 +201,7 @@ pub(super) async fn update(
                     reason: failure_reason(body.failure_reason.as_deref()),
                 }
             };
-            scheduler.runner_finished(job.pipeline_id, plan_index, result);
+            scheduler.runner_finished(job.pipeline_id, plan_index, job.id, result);
             if canceling { "canceled" } else { "failed" }
         }
         other => {
@@ -240,7 +247,7 @@ pub(super) async fn trace(
         .and_then(|s| s.trim().parse::<i64>().ok())
         .ok_or_else(|| ApiError::BadRequest("Content-Range is missing or not `<start>-<end>`".into()))?;
     let plan_index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
-    state.scheduler.runner_seen(job.pipeline_id, plan_index);
+    state.scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
     let status = job_status(&state, &job);
     let (code, len) = match state.core.db.append_trace(job.id, start, &bytes).await {
         Ok(len) => (StatusCode::ACCEPTED, len),

@@ -52,6 +52,32 @@ impl Queued {
     }
 }
 
+/// A job taken out of the queue; back in it when dropped without [`Taken::keep`].
+pub(crate) struct Taken<'a> {
+    dispatch: &'a Dispatch,
+    job: Option<Queued>,
+}
+
+impl Taken<'_> {
+    /// The job.
+    pub(crate) fn job(&self) -> &Queued {
+        self.job.as_ref().expect("a taken job until kept")
+    }
+
+    /// It stays out of the queue (a runner has it, or it ended).
+    pub(crate) fn keep(mut self) -> Queued {
+        self.job.take().expect("kept once")
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.dispatch.push(job);
+        }
+    }
+}
+
 /// The queue, its tick, and the remote jobs someone asked to stop.
 pub(crate) struct Dispatch {
     queue: Mutex<VecDeque<Queued>>,
@@ -86,11 +112,16 @@ impl Dispatch {
         queue.len() != before
     }
 
-    /// The oldest queued job `runner` may run, taken out of the queue.
-    pub(crate) fn take(&self, runner: &Runner) -> Option<Queued> {
+    /// The oldest queued job `runner` may run, taken out of the queue: it goes back unless
+    /// [`Taken::keep`] is called (the assignment failed, or the poll was dropped meanwhile).
+    pub(crate) fn take(&self, runner: &Runner) -> Option<Taken<'_>> {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         let at = queue.iter().position(|q| q.fits(runner))?;
-        queue.remove(at)
+        let job = queue.remove(at)?;
+        Some(Taken {
+            dispatch: self,
+            job: Some(job),
+        })
     }
 
     /// How many jobs wait for a runner.
@@ -206,7 +237,9 @@ mod tests {
         d.push(job(3, &[], false));
         assert_ne!(d.tick(), before);
         let untagged = runner("", true);
-        assert_eq!(d.take(&untagged).map(|q| q.job_id), Some(2));
+        assert_eq!(d.take(&untagged).map(Taken::keep).map(|q| q.job_id), Some(2));
+        // Taken and dropped (a failed assignment): back in the queue.
+        assert_eq!(d.take(&untagged).map(|t| t.job().job_id), Some(3));
         assert!(d.remove(3));
         assert!(d.take(&untagged).is_none());
         assert_eq!(d.len(), 1);

@@ -212,19 +212,24 @@ impl Scheduler {
         &self.inner.dispatch
     }
 
-    /// A runner took a queued job (by its pipeline and plan position).
-    pub(crate) fn runner_took(&self, pipeline_id: i64, plan_index: usize) {
-        self.send(pipeline_id, ActorMsg::RunnerTook(JobId(plan_index)));
+    /// A runner took a queued job (the attempt `row` of the job at `plan_index`).
+    pub(crate) fn runner_took(&self, pipeline_id: i64, plan_index: usize, row: i64) {
+        self.send(pipeline_id, ActorMsg::RunnerTook(JobId(plan_index), row));
     }
 
-    /// A runner confirmed a job it took.
-    pub(crate) fn runner_started(&self, pipeline_id: i64, plan_index: usize) {
-        self.send(pipeline_id, ActorMsg::RunnerStarted(JobId(plan_index)));
+    /// A runner confirmed a job it took; returns once that is stored (a restart keeps it).
+    pub(crate) async fn runner_started(&self, pipeline_id: i64, plan_index: usize, row: i64) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(
+            pipeline_id,
+            ActorMsg::RunnerStarted(JobId(plan_index), row, Some(tx)),
+        );
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), rx).await;
     }
 
     /// A runner reported on a running job.
-    pub(crate) fn runner_seen(&self, pipeline_id: i64, plan_index: usize) {
-        self.send(pipeline_id, ActorMsg::RunnerSeen(JobId(plan_index)));
+    pub(crate) fn runner_seen(&self, pipeline_id: i64, plan_index: usize, row: i64) {
+        self.send(pipeline_id, ActorMsg::RunnerSeen(JobId(plan_index), row));
     }
 
     /// A runner says how a job ended.
@@ -232,9 +237,13 @@ impl Scheduler {
         &self,
         pipeline_id: i64,
         plan_index: usize,
+        row: i64,
         result: gantry_engine::JobResult,
     ) {
-        self.send(pipeline_id, ActorMsg::RunnerFinished(JobId(plan_index), result));
+        self.send(
+            pipeline_id,
+            ActorMsg::RunnerFinished(JobId(plan_index), row, result),
+        );
     }
 
     /// A runner's job reported dotenv variables (for the jobs after it).

@@ -57,13 +57,13 @@ pub(crate) enum ActorMsg {
     /// Play a manual job.
     Play(JobId),
     /// A runner took a queued job (it has yet to confirm).
-    RunnerTook(JobId),
+    RunnerTook(JobId, i64),
     /// The runner of a job confirmed it (`PUT state=running`): the job runs.
-    RunnerStarted(JobId),
+    RunnerStarted(JobId, i64, Option<tokio::sync::oneshot::Sender<()>>),
     /// The runner of a job reported on it (a trace or a keep-alive).
-    RunnerSeen(JobId),
+    RunnerSeen(JobId, i64),
     /// The runner of a job (or the actor, for a runner gone silent) says how it ended.
-    RunnerFinished(JobId, JobResult),
+    RunnerFinished(JobId, i64, JobResult),
     /// A runner's job (by name) reported dotenv variables.
     Dotenv(String, Vec<(String, String)>),
 }
@@ -334,6 +334,8 @@ impl Actor {
         // Traces stored with the events: those of finished jobs and long pending ones.
         let mut traces = Vec::new();
         let mut replies = Vec::new();
+        // Told once the batch is stored (a runner's confirmation must survive a restart).
+        let mut stored: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
         for msg in msgs {
             match msg {
                 ActorMsg::Wake => {}
@@ -380,10 +382,13 @@ impl Actor {
                 ActorMsg::Play(job) if job.0 < self.jobs.len() => events.push(Event::Play(job)),
                 ActorMsg::Retry(..) | ActorMsg::Play(_) => {}
                 ActorMsg::RetryPipeline => events.push(Event::RetryPipeline),
-                ActorMsg::RunnerTook(_)
-                | ActorMsg::RunnerStarted(_)
-                | ActorMsg::RunnerSeen(_)
-                | ActorMsg::RunnerFinished(..) => self.runner_message(msg, &mut events, &mut traces).await,
+                ActorMsg::RunnerTook(..)
+                | ActorMsg::RunnerStarted(..)
+                | ActorMsg::RunnerSeen(..)
+                | ActorMsg::RunnerFinished(..) => {
+                    self.runner_message(msg, &mut events, &mut traces, &mut stored)
+                        .await
+                }
                 ActorMsg::Dotenv(name, vars) => {
                     if let Ok(mut map) = self.shared.dotenv.lock() {
                         map.insert(name, vars);
@@ -391,8 +396,15 @@ impl Actor {
                 }
             }
         }
-        if let Err(e) = self.apply(&events, &traces).await {
-            tracing::error!(pipeline_id = self.pipeline.id, error = %crate::error::ApiError::internal(e), "pipeline actor");
+        match self.apply(&events, &traces).await {
+            Ok(()) => {
+                for tell in stored {
+                    let _ = tell.send(());
+                }
+            }
+            Err(e) => {
+                tracing::error!(pipeline_id = self.pipeline.id, error = %crate::error::ApiError::internal(e), "pipeline actor");
+            }
         }
         for (job, before, reply) in replies {
             if let Some(reply) = reply

@@ -32,15 +32,23 @@ impl Actor {
         msg: ActorMsg,
         events: &mut Vec<Event>,
         traces: &mut Vec<usize>,
+        stored: &mut Vec<tokio::sync::oneshot::Sender<()>>,
     ) {
+        // A message about another attempt of the job (an earlier one a runner lost) is old news.
+        let current = |actor: &Actor, job: JobId, row: i64| {
+            actor.remote.get(&job).is_some_and(|r| r.queued.job_id == row)
+        };
         match msg {
-            ActorMsg::RunnerTook(job) => {
+            ActorMsg::RunnerTook(job, row) if current(self, job, row) => {
                 if let Some(r) = self.remote.get_mut(&job) {
                     r.taken = Some(std::time::Instant::now());
                     r.seen = std::time::Instant::now();
                 }
             }
-            ActorMsg::RunnerStarted(job) => {
+            ActorMsg::RunnerStarted(job, row, tell) if current(self, job, row) => {
+                if let Some(tell) = tell {
+                    stored.push(tell);
+                }
                 if let Some(r) = self.remote.get_mut(&job)
                     && !r.started
                 {
@@ -52,12 +60,12 @@ impl Actor {
                     events.push(Event::Started(job));
                 }
             }
-            ActorMsg::RunnerSeen(job) => {
+            ActorMsg::RunnerSeen(job, row) if current(self, job, row) => {
                 if let Some(r) = self.remote.get_mut(&job) {
                     r.seen = std::time::Instant::now();
                 }
             }
-            ActorMsg::RunnerFinished(job, result) => {
+            ActorMsg::RunnerFinished(job, row, result) if current(self, job, row) => {
                 if let Some(r) = self.remote.remove(&job) {
                     self.tasks = self.tasks.saturating_sub(1);
                     let dispatch = self.scheduler.dispatch();
@@ -85,7 +93,11 @@ impl Actor {
         if let Some(r) = self.remote.get(&job) {
             let dispatch = self.scheduler.dispatch();
             if dispatch.remove(r.queued.job_id) {
-                let _ = self.tx.send(ActorMsg::RunnerFinished(job, JobResult::Canceled));
+                let _ = self.tx.send(ActorMsg::RunnerFinished(
+                    job,
+                    r.queued.job_id,
+                    JobResult::Canceled,
+                ));
             } else {
                 dispatch.cancel(r.queued.job_id);
             }
@@ -209,11 +221,17 @@ impl Actor {
     pub(super) async fn check_runners(&mut self) {
         let config = &self.core.config;
         let mut lost = Vec::new();
+        let mut ended = Vec::new();
         for (job, r) in &mut self.remote {
             if let Some(taken) = r.taken
                 && taken.elapsed() > config.runner_ack_timeout
             {
                 r.taken = None;
+                if self.scheduler.dispatch().is_canceling(r.queued.job_id) {
+                    // Canceled meanwhile: it ends here rather than going to another runner.
+                    ended.push((*job, r.queued.job_id, JobResult::Canceled));
+                    continue;
+                }
                 tracing::warn!(
                     job_id = r.queued.job_id,
                     "a runner took a job and did not confirm it: queued again"
@@ -224,10 +242,17 @@ impl Actor {
                 }
                 self.scheduler.dispatch().push(r.queued.clone());
             } else if r.started && r.seen.elapsed() > config.runner_heartbeat_timeout {
-                lost.push(*job);
+                lost.push((*job, r.queued.job_id));
             }
         }
-        for job in lost {
+        for (job, row, result) in ended {
+            let _ = self.tx.send(ActorMsg::RunnerFinished(job, row, result));
+        }
+        for (job, row) in lost {
+            // The runner's token ends now: a late report of the lost attempt gets 403.
+            if let Err(e) = self.core.db.revoke_job_token(row).await {
+                tracing::error!(error = %crate::error::ApiError::internal(e), "revoking a job token");
+            }
             let line = format!(
                 "ERROR: the runner stopped reporting on this job for {} s; the job failed as a system failure\n",
                 self.core.config.runner_heartbeat_timeout.as_secs()
@@ -239,6 +264,7 @@ impl Actor {
             }
             let _ = self.tx.send(ActorMsg::RunnerFinished(
                 job,
+                row,
                 JobResult::Failed {
                     exit_code: None,
                     reason: FailureReason::RunnerSystemFailure,
