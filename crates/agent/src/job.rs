@@ -148,12 +148,8 @@ async fn send_log(
         while open {
             tokio::select! {
                 line = lines.recv() => match line {
-                    Some(mut line) => {
-                        for m in masks {
-                            if line.contains(m.as_str()) {
-                                line = line.replace(m.as_str(), "[MASKED]");
-                            }
-                        }
+                    Some(line) => {
+                        let line = gantry_executor::mask::mask(&line, masks);
                         all.extend_from_slice(line.as_bytes());
                         all.push(b'\n');
                     }
@@ -216,7 +212,7 @@ async fn execute(
     let say = |line: String| {
         let _ = log.send(line);
     };
-    let project = sanitized_path(&job.job_info.project_full_path);
+    let project = gantry_runner::workspace::project_subdir(&job.job_info.project_full_path);
     let dir = slot.builds_dir.join(slot.index.to_string()).join(&project);
     let mut tmp = dir.as_os_str().to_owned();
     tmp.push(".tmp");
@@ -375,20 +371,6 @@ async fn execute(
         }
     }
     ending
-}
-
-/// Only the plain components of a project path (no `..`, no root).
-fn sanitized_path(path: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in Path::new(path).components() {
-        if let std::path::Component::Normal(name) = part {
-            out.push(name);
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push("project");
-    }
-    out
 }
 
 /// Fetches the job's commit into its build directory as gitlab-runner does: `fetch`

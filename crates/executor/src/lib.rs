@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod cache;
 pub mod dotenv;
 pub mod job;
+pub mod mask;
 pub mod paths;
 pub mod section;
 pub mod shell;

@@ -230,18 +230,9 @@ impl Workspace {
     /// as gitlab-runner's `<builds dir>/<concurrent id>/<namespace>/<project>`. Only the
     /// path's plain components count (no `..`, no root).
     pub fn build_dir(&self, slot: &Slot<'_>, project_path: &str) -> PathBuf {
-        let mut dir = self.builds_dir().join(slot.index.to_string());
-        let mut named = false;
-        for part in Path::new(project_path).components() {
-            if let std::path::Component::Normal(name) = part {
-                dir.push(name);
-                named = true;
-            }
-        }
-        if !named {
-            dir.push("project");
-        }
-        dir
+        self.builds_dir()
+            .join(slot.index.to_string())
+            .join(project_subdir(project_path))
     }
 
     /// The directory for the executor's own files beside a build directory (`<dir>.tmp`, as
@@ -449,6 +440,21 @@ fn remove_all(dir: &Path) -> Result<(), WorkspaceError> {
     std::fs::remove_dir_all(dir)
         .or_else(ignore_missing)
         .map_err(io("cleaning", dir))
+}
+
+/// Where a project's build directory goes under a slot: only the plain components of its
+/// path (no `..`, no root), `project` when none is left.
+pub fn project_subdir(project_path: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in Path::new(project_path).components() {
+        if let std::path::Component::Normal(name) = part {
+            out.push(name);
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push("project");
+    }
+    out
 }
 
 /// Files git does not track in a build directory (`artifacts:untracked`, `cache:untracked`).

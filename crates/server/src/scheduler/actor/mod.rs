@@ -9,12 +9,13 @@
 
 mod remote;
 
-use super::variables::{mask, project_variables};
+use super::variables::project_variables;
 use super::{PipelineRequest, Scheduler, compile, events};
 use crate::app::Core;
 use crate::clock::now_ms;
 use gantry_engine::{Effect, Event, FailureReason, JobId, JobResult, Status};
 use gantry_executor::job::JobVariable;
+use gantry_executor::mask::mask;
 use gantry_plan::PlannedJob;
 use gantry_plan::slug::slugify;
 use gantry_runner::job::{JobEvent, JobTask, Shared, artifact_sources};
