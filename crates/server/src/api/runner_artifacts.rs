@@ -78,6 +78,9 @@ pub(super) async fn upload(
             Ok(size) => size,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
+                if matches!(e, ApiError::TooLarge(_)) {
+                    drain(&mut field, limit).await;
+                }
                 return Err(e);
             }
         };
@@ -122,6 +125,23 @@ async fn receive(
     }
     file.flush().await.map_err(ApiError::internal)?;
     Ok(size)
+}
+
+/// Reads and drops the rest of a refused part, so the client, still sending,
+/// reads the 413 instead of a reset connection. Bounded: past four times the
+/// limit (at least 64 MiB more) or 30 s, the connection is dropped.
+async fn drain(field: &mut axum::extract::multipart::Field<'_>, limit: u64) {
+    let budget = limit.saturating_mul(4).max(64 << 20);
+    let read = async {
+        let mut seen = 0u64;
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen += chunk.len() as u64;
+            if seen > budget {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
 }
 
 #[allow(clippy::too_many_arguments)]

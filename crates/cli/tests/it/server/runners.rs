@@ -299,7 +299,8 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
             (json!(["out/"]), json!("archive"))
         );
         let zip = zip_of(&[("out/remote.txt", "made remotely\n")]);
-        let big = vec![b'x'; 200_000];
+        // Large enough that the server answers while the client is still sending.
+        let big = vec![b'x'; 8 << 20];
         assert_eq!(
             runner.upload(&job, "artifact_type=archive&artifact_format=zip", "big.zip", big),
             413
