@@ -3,7 +3,7 @@
 
 use crate::app::Core;
 use crate::clock::iso;
-use gantry_store::db::{Artifact, Job, Pipeline, Project, User};
+use gantry_store::db::{Artifact, Job, Pipeline, Project, Runner, User};
 use serde_json::{Value, json};
 
 fn time(ms: Option<i64>) -> Value {
@@ -99,7 +99,9 @@ pub(crate) fn job(
     pipeline: &Pipeline,
     j: &Job,
     artifacts: &[Artifact],
+    runner: Option<&Runner>,
 ) -> Value {
+    let archive = artifacts.iter().find(|a| a.file_type == "archive");
     json!({
         "id": j.id,
         "name": j.name,
@@ -133,7 +135,16 @@ pub(crate) fn job(
             "filename": a.filename,
             "file_format": a.file_format,
         })).collect::<Vec<_>>(),
+        "artifacts_file": archive.map(|a| json!({"filename": a.filename, "size": a.size})),
         "artifacts_expire_at": time(artifacts.iter().filter_map(|a| a.expire_at).max()),
+        "runner": runner.map(|r| json!({
+            "id": r.id,
+            "description": r.description,
+            "active": !r.paused,
+            "paused": r.paused,
+            "is_shared": r.runner_type == "instance_type",
+            "runner_type": r.runner_type,
+        })),
         "web_url": format!("{}/{}/-/jobs/{}", core.external_url, project.path, j.id),
     })
 }

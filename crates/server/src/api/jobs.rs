@@ -40,10 +40,23 @@ fn scopes_and_page(query: Option<&str>) -> (Vec<String>, Page) {
 
 async fn render(state: &AppState, project: &Project, jobs: &[Job]) -> Result<Vec<Value>, ApiError> {
     let mut out = Vec::with_capacity(jobs.len());
+    let runners = if jobs.iter().any(|j| j.runner_id.is_some()) {
+        state.core.db.runners().await?
+    } else {
+        Vec::new()
+    };
     for job in jobs {
         let pipeline = find_pipeline(state, project, job.pipeline_id).await?;
         let artifacts = state.core.db.artifacts_of_job(job.id).await?;
-        out.push(entities::job(&state.core, project, &pipeline, job, &artifacts));
+        let runner = runners.iter().find(|r| Some(r.id) == job.runner_id);
+        out.push(entities::job(
+            &state.core,
+            project,
+            &pipeline,
+            job,
+            &artifacts,
+            runner,
+        ));
     }
     Ok(out)
 }

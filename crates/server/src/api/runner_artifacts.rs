@@ -34,72 +34,103 @@ fn token(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `POST /jobs/:id/artifacts`: 201 once stored; 413 past the size limit.
+/// `POST /jobs/:id/artifacts`: 201 once stored; 413 past the size limit. The parameters
+/// come in the query string (gitlab-runner) or as form fields, before or after the file
+/// (other clients), as GitLab accepts both; the query wins.
 pub(super) async fn upload(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
-    Query(query): Query<UploadQuery>,
+    Query(mut query): Query<UploadQuery>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let job = job_for_token(&state, id, token(&headers).as_deref()).await?;
-    let kind = query.artifact_type.unwrap_or_else(|| "archive".into());
-    let format = query.artifact_format.unwrap_or_else(|| "zip".into());
-    if !matches!(
-        kind.as_str(),
-        "archive" | "dotenv" | "junit" | "metadata" | "trace"
-    ) && !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-    {
-        return Err(ApiError::BadRequest(format!(
-            "artifact_type {kind:?} is not valid"
-        )));
-    }
     let limit = state.core.config.max_artifacts_bytes;
     let uploads = state.core.config.data_dir.join("uploads");
     tokio::fs::create_dir_all(&uploads)
         .await
         .map_err(ApiError::internal)?;
+    let mut file: Option<Received> = None;
     while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?
     {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let filename = field
-            .file_name()
-            .map(|n| n.rsplit('/').next().unwrap_or(n).to_owned())
-            .filter(|n| !n.is_empty() && n != "." && n != "..")
-            .unwrap_or_else(|| format!("{kind}.{format}"));
-        let tmp = uploads.join(format!("{}-{}", job.id, crate::auth::new_token("")));
-        let written = receive(&mut field, &tmp, limit).await;
-        let size = match written {
-            Ok(size) => size,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                if matches!(e, ApiError::TooLarge(_)) {
-                    drain(&mut field, limit).await;
+        let slot = match field.name() {
+            Some("file") if file.is_none() => {
+                let mut part = Received {
+                    path: uploads.join(format!("{}-{}", job.id, crate::auth::new_token(""))),
+                    filename: field
+                        .file_name()
+                        .map(|n| n.rsplit('/').next().unwrap_or(n).to_owned())
+                        .filter(|n| !n.is_empty() && n != "." && n != ".."),
+                    size: 0,
+                };
+                match receive(&mut field, &part.path, limit).await {
+                    Ok(size) => part.size = size,
+                    Err(e) => {
+                        if matches!(e, ApiError::TooLarge(_)) {
+                            drain(&mut field, limit).await;
+                        }
+                        return Err(e);
+                    }
                 }
-                return Err(e);
+                file = Some(part);
+                continue;
             }
+            Some("artifact_type") => &mut query.artifact_type,
+            Some("artifact_format") => &mut query.artifact_format,
+            Some("expire_in") => &mut query.expire_in,
+            _ => continue,
         };
-        let stored = store(
-            &state,
-            &job,
-            &kind,
-            &format,
-            &filename,
-            &tmp,
-            size,
-            query.expire_in.as_deref(),
-        )
-        .await;
-        let _ = tokio::fs::remove_file(&tmp).await;
-        stored?;
-        return Ok((StatusCode::CREATED, axum::Json(serde_json::json!({}))).into_response());
+        let text = field
+            .text()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?;
+        if slot.is_none() && text.len() <= 256 {
+            *slot = Some(text);
+        }
     }
-    Err(ApiError::BadRequest("the `file` part is missing".into()))
+    let Some(part) = file else {
+        return Err(ApiError::BadRequest("the `file` part is missing".into()));
+    };
+    let kind = query.artifact_type.unwrap_or_else(|| "archive".into());
+    let format = query.artifact_format.unwrap_or_else(|| "zip".into());
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return Err(ApiError::BadRequest(format!(
+            "artifact_type {kind:?} is not valid"
+        )));
+    }
+    let filename = part
+        .filename
+        .clone()
+        .unwrap_or_else(|| format!("{kind}.{format}"));
+    store(
+        &state,
+        &job,
+        &kind,
+        &format,
+        &filename,
+        &part.path,
+        part.size,
+        query.expire_in.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({}))).into_response())
+}
+
+/// A file part received into `uploads/`; the file goes when this does, however the
+/// request ends.
+struct Received {
+    path: std::path::PathBuf,
+    filename: Option<String>,
+    size: u64,
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Streams a part to `path`, refusing more than `limit` bytes (413).

@@ -46,17 +46,24 @@ pub(super) async fn request(
     let runner = runner_of(&state, &headers, body.token.as_deref()).await?;
     let db = &state.core.db;
     let now = crate::clock::now_ms();
-    if runner
-        .contacted_at
-        .is_none_or(|t| now - t >= CONTACT_RESOLUTION_MS)
+    // What the runner says of itself (its features decide how it is canceled) is stored
+    // when it changes, its contact at most every 15 s.
+    let info = body.info.as_ref().map(Value::to_string);
+    let changed = info.is_some() && info != runner.info_json;
+    if changed
+        || runner
+            .contacted_at
+            .is_none_or(|t| now - t >= CONTACT_RESOLUTION_MS)
     {
-        let info = body.info.as_ref().map(Value::to_string);
         db.touch_runner(runner.id, info.as_deref(), now).await?;
     }
     let dispatch = state.scheduler.dispatch();
     let deadline = Instant::now() + state.core.config.runner_poll_timeout;
     let mut ticks = dispatch.subscribe();
     let hold = body.last_update.as_deref() == Some(dispatch.tick().as_str());
+    // A runner that does not confirm (no `two_phase_job_commit`) runs a job as soon as it
+    // gets it, so the job is running from then on, as GitLab has it.
+    let confirms = feature(body.info.as_ref(), "two_phase_job_commit");
     loop {
         ticks.borrow_and_update();
         while let Some(taken) = dispatch.take(&runner) {
@@ -77,6 +84,12 @@ pub(super) async fn request(
             state
                 .scheduler
                 .runner_took(queued.pipeline_id, queued.plan_index, queued.job_id);
+            if !confirms {
+                state
+                    .scheduler
+                    .runner_started(queued.pipeline_id, queued.plan_index, queued.job_id)
+                    .await;
+            }
             let project_path = queued.payload["job_info"]["project_full_path"]
                 .as_str()
                 .unwrap_or_default()
@@ -111,6 +124,11 @@ pub(super) async fn request(
     Ok(response)
 }
 
+/// Whether a runner's `info.features` has `name` set.
+fn feature(info: Option<&Value>, name: &str) -> bool {
+    info.and_then(|i| i["features"][name].as_bool()) == Some(true)
+}
+
 /// The job `id` if `token` is its job token now; 403 otherwise (the runner then drops it).
 pub(super) async fn job_for_token(state: &AppState, id: i64, token: Option<&str>) -> Result<Job, ApiError> {
     let token = token.ok_or(ApiError::Forbidden)?;
@@ -128,9 +146,9 @@ fn header_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The `Job-Status` a runner is told.
-fn job_status(state: &AppState, job: &Job) -> &'static str {
+async fn job_status(state: &AppState, job: &Job) -> &'static str {
     if state.scheduler.dispatch().is_canceling(job.id) {
-        return "canceling";
+        return cancel(state, job).await;
     }
     match job.status.as_str() {
         "success" => "success",
@@ -139,6 +157,36 @@ fn job_status(state: &AppState, job: &Job) -> &'static str {
         "pending" => "pending",
         _ => "running",
     }
+}
+
+/// What a runner holding a job someone asked to stop is told: `canceling` when it
+/// cancels gracefully (it runs `after_script` and reports `failed`, which ends the job
+/// as canceled); otherwise `canceled`, and the job ends canceled now, as the runner
+/// stops it without a word (protocol doc §7).
+async fn cancel(state: &AppState, job: &Job) -> &'static str {
+    let graceful = match job.runner_id {
+        Some(id) => match state.core.db.runner(id).await {
+            Ok(Some(runner)) => {
+                let info = runner
+                    .info_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<Value>(j).ok());
+                feature(info.as_ref(), "cancel_gracefully")
+            }
+            // On a store error, keep the job for its runner's final report.
+            Err(_) => true,
+            Ok(None) => false,
+        },
+        None => false,
+    };
+    if graceful {
+        return "canceling";
+    }
+    let plan_index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
+    state
+        .scheduler
+        .runner_finished(job.pipeline_id, plan_index, job.id, JobResult::Canceled);
+    "canceled"
 }
 
 fn with_status(mut response: Response, status: &str) -> Response {
@@ -182,11 +230,15 @@ pub(super) async fn update(
                     .await;
             }
             scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
-            if canceling { "canceling" } else { "running" }
+            if canceling {
+                cancel(&state, &job).await
+            } else {
+                "running"
+            }
         }
         Some("pending") => {
             scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
-            job_status(&state, &job)
+            job_status(&state, &job).await
         }
         Some("success") => {
             scheduler.runner_finished(job.pipeline_id, plan_index, job.id, JobResult::Success);
@@ -248,12 +300,12 @@ pub(super) async fn trace(
         .ok_or_else(|| ApiError::BadRequest("Content-Range is missing or not `<start>-<end>`".into()))?;
     let plan_index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
     state.scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
-    let status = job_status(&state, &job);
     let (code, len) = match state.core.db.append_trace(job.id, start, &bytes).await {
         Ok(len) => (StatusCode::ACCEPTED, len),
         Err(StoreError::TraceOffset { expected, .. }) => (StatusCode::RANGE_NOT_SATISFIABLE, expected),
         Err(e) => return Err(e.into()),
     };
+    let status = job_status(&state, &job).await;
     let mut response = code.into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("0-{len}")) {
         response.headers_mut().insert(header::RANGE, v);

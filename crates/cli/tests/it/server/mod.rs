@@ -6,6 +6,7 @@
 //! the PostgreSQL runs are required).
 
 mod access;
+mod interop;
 mod pipelines;
 mod pushes;
 mod runner_processes;

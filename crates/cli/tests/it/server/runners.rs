@@ -59,7 +59,7 @@ impl FakeRunner<'_> {
 
     /// `POST /jobs/request`; the job when one came, and the tick.
     fn request(&self, last_update: Option<&str>) -> (Option<Value>, String) {
-        let mut body = json!({"token": self.token, "info": {"name": "fake-runner", "version": "1.0", "executor": "shell", "features": {"two_phase_job_commit": true}}});
+        let mut body = json!({"token": self.token, "info": {"name": "fake-runner", "version": "1.0", "executor": "shell", "features": {"two_phase_job_commit": true, "cancel_gracefully": true}}});
         if let Some(tick) = last_update {
             body["last_update"] = json!(tick);
         }
