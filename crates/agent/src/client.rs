@@ -116,6 +116,75 @@ impl Client {
         }
     }
 
+    /// `POST /runners` with a registration token (this client's token): the new runner's
+    /// id and `glrt-` token. `settings` holds the runner's description, tags and so on.
+    pub async fn register(&self, settings: &Value) -> Result<(i64, String), ClientError> {
+        const WHAT: &str = "registering with the registration token";
+        let mut body = settings.clone();
+        body["token"] = json!(self.token);
+        self.created(WHAT, self.http.post(self.url("runners")).json(&body))
+            .await
+    }
+
+    /// `POST /user/runners` with a personal access token (this client's token): the new
+    /// runner's id and `glrt-` token.
+    pub async fn create(&self, settings: &Value) -> Result<(i64, String), ClientError> {
+        const WHAT: &str = "creating the runner";
+        let request = self
+            .http
+            .post(self.url("user/runners"))
+            .header("PRIVATE-TOKEN", &self.token)
+            .json(settings);
+        self.created(WHAT, request).await
+    }
+
+    /// `GET /projects/:path` with a personal access token: the project's id.
+    pub async fn project_id(&self, path: &str) -> Result<i64, ClientError> {
+        const WHAT: &str = "finding the project";
+        let encoded = path.trim_matches('/').replace('/', "%2F");
+        let r = self
+            .http
+            .get(self.url(&format!("projects/{encoded}")))
+            .header("PRIVATE-TOKEN", &self.token)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(http(WHAT))?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        match (status, body["id"].as_i64()) {
+            (StatusCode::OK, Some(id)) => Ok(id),
+            _ => Err(ClientError::Status {
+                what: WHAT,
+                status: status.as_u16(),
+                body: body.to_string(),
+            }),
+        }
+    }
+
+    /// A 201 answer's `id` and `token`.
+    async fn created(
+        &self,
+        what: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(i64, String), ClientError> {
+        let r = request
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(http(what))?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        match (status, body["id"].as_i64(), body["token"].as_str()) {
+            (StatusCode::CREATED, Some(id), Some(token)) => Ok((id, token.to_owned())),
+            _ => Err(ClientError::Status {
+                what,
+                status: status.as_u16(),
+                body: body.to_string(),
+            }),
+        }
+    }
+
     /// `POST /jobs/request`, held by the server for at most about `hold`.
     pub async fn request(&self, last_update: Option<&str>, hold: Duration) -> Result<Poll, ClientError> {
         const WHAT: &str = "asking for a job";

@@ -33,6 +33,51 @@ pub(crate) enum RunnerCommand {
     Register(RegisterArgs),
     /// Take and run jobs until SIGQUIT (finish running jobs first) or SIGTERM/Ctrl-C.
     Run(RunnerRunArgs),
+    /// Create a runner on the server with a personal access token; prints its `glrt-` token.
+    Create(CreateArgs),
+}
+
+/// What a new runner takes (`gantry runner create`, or `register --registration-token`).
+#[derive(Debug, Args)]
+pub(crate) struct RunnerSettings {
+    /// Its tags (repeat the flag, or separate them with commas).
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    pub(crate) tags: Vec<String>,
+    /// Its description.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) description: Option<String>,
+    /// Take jobs without tags too (the default when it has no tags).
+    #[arg(long)]
+    pub(crate) run_untagged: bool,
+    /// Lock a project runner to its project.
+    #[arg(long)]
+    pub(crate) locked: bool,
+    /// Create it paused (it takes no jobs until unpaused).
+    #[arg(long)]
+    pub(crate) paused: bool,
+    /// Only jobs of protected branches and tags.
+    #[arg(long)]
+    pub(crate) protected: bool,
+    /// The longest a job may run on it, in seconds (a shorter job timeout still wins).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) maximum_timeout: Option<i64>,
+}
+
+/// `gantry runner create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The server's URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// A personal access token of an administrator (instance runner) or of a maintainer of
+    /// the project (project runner).
+    #[arg(long, value_name = "TOKEN", env = "GANTRY_TOKEN")]
+    pub(crate) token: String,
+    /// Create a project runner of this project (id or path); an instance runner otherwise.
+    #[arg(long, value_name = "PROJECT")]
+    pub(crate) project: Option<String>,
+    #[command(flatten)]
+    pub(crate) settings: RunnerSettings,
 }
 
 /// `gantry runner register`.
@@ -41,9 +86,22 @@ pub(crate) struct RegisterArgs {
     /// The server's URL.
     #[arg(long, value_name = "URL")]
     pub(crate) url: String,
-    /// The runner's authentication token (`glrt-...`, from `POST /api/v4/user/runners`).
-    #[arg(long, value_name = "TOKEN", env = "GANTRY_RUNNER_TOKEN")]
-    pub(crate) token: String,
+    /// The runner's authentication token (`glrt-...`, from `gantry runner create` or
+    /// `POST /api/v4/user/runners`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GANTRY_RUNNER_TOKEN",
+        required_unless_present = "registration_token",
+        conflicts_with = "registration_token"
+    )]
+    pub(crate) token: Option<String>,
+    /// A registration token (legacy): a new runner is created with it, with the settings
+    /// below, and registered.
+    #[arg(long, value_name = "TOKEN", env = "GANTRY_REGISTRATION_TOKEN")]
+    pub(crate) registration_token: Option<String>,
+    #[command(flatten)]
+    pub(crate) settings: RunnerSettings,
     /// A name for logs.
     #[arg(long, default_value = "gantry-runner")]
     pub(crate) name: String,

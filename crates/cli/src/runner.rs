@@ -1,10 +1,11 @@
 //! `gantry runner register|run`: the runner that takes jobs from a server over the runner
 //! protocol (`gantry-agent`), with its configuration file.
 
-use crate::cli::{RegisterArgs, RunnerCommand, RunnerRunArgs};
+use crate::cli::{CreateArgs, RegisterArgs, RunnerCommand, RunnerRunArgs, RunnerSettings};
 use anyhow::Context as _;
 use gantry_agent::client::Client;
 use gantry_agent::config::{Config, RunnerConfig};
+use serde_json::{Value, json};
 use std::process::ExitCode;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -15,20 +16,90 @@ pub(crate) fn run(command: &RunnerCommand) -> anyhow::Result<ExitCode> {
     match command {
         RunnerCommand::Register(args) => runtime.block_on(register(args)),
         RunnerCommand::Run(args) => runtime.block_on(serve(args)),
+        RunnerCommand::Create(args) => runtime.block_on(create(args)),
     }
 }
 
+/// The JSON body the server takes for a new runner's settings.
+fn settings_json(s: &RunnerSettings) -> Value {
+    let tags: Vec<&str> = s
+        .tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut body = json!({
+        "tag_list": tags,
+        "run_untagged": s.run_untagged || tags.is_empty(),
+        "paused": s.paused,
+        "access_level": if s.protected { "ref_protected" } else { "not_protected" },
+    });
+    // Unsaid, the server decides (a project runner registered with a token is locked).
+    if s.locked {
+        body["locked"] = json!(true);
+    }
+    if let Some(d) = &s.description {
+        body["description"] = json!(d);
+    }
+    if let Some(t) = s.maximum_timeout {
+        body["maximum_timeout"] = json!(t);
+    }
+    body
+}
+
+async fn create(args: &CreateArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&args.url, &args.token);
+    let mut body = settings_json(&args.settings);
+    match &args.project {
+        Some(project) => {
+            let id = match project.parse::<i64>() {
+                Ok(id) => id,
+                Err(_) => client
+                    .project_id(project)
+                    .await
+                    .with_context(|| format!("finding the project {project}"))?,
+            };
+            body["runner_type"] = json!("project_type");
+            body["project_id"] = json!(id);
+        }
+        None => body["runner_type"] = json!("instance_type"),
+    }
+    let (id, token) = client
+        .create(&body)
+        .await
+        .with_context(|| format!("creating a runner on {}", args.url))?;
+    eprintln!(
+        "runner {id} created; its token, shown only now, follows. Register it with: \
+         gantry runner register --url {} --token <token>",
+        args.url
+    );
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn register(args: &RegisterArgs) -> anyhow::Result<ExitCode> {
-    let id = Client::new(&args.url, &args.token)
+    let token = match (&args.token, &args.registration_token) {
+        (Some(token), _) => token.clone(),
+        (None, Some(registration)) => {
+            let (id, token) = Client::new(&args.url, registration)
+                .register(&settings_json(&args.settings))
+                .await
+                .with_context(|| format!("registering a runner on {}", args.url))?;
+            eprintln!("runner {id} created with the registration token");
+            token
+        }
+        (None, None) => anyhow::bail!("--token or --registration-token is needed"),
+    };
+    let id = Client::new(&args.url, &token)
         .verify()
         .await
         .with_context(|| format!("the server at {} does not take this token", args.url))?;
     let mut config = Config::load(&args.config)?;
-    config.runners.retain(|r| r.token != args.token);
+    config.runners.retain(|r| r.token != token);
     config.runners.push(RunnerConfig {
         name: args.name.clone(),
         url: args.url.clone(),
-        token: args.token.clone(),
+        token,
         executor: args.executor.clone(),
         builds_dir: args.builds_dir.clone(),
         cache_dir: args.cache_dir.clone(),

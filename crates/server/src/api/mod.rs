@@ -42,7 +42,20 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             post(users::create_token),
         )
         .route("/api/v4/user/runners", post(runners::create))
-        .route("/api/v4/runners", get(runners::list).delete(runners::unregister))
+        .route(
+            "/api/v4/runners",
+            get(runners::list)
+                .post(runners::register)
+                .delete(runners::unregister),
+        )
+        .route(
+            "/api/v4/runners/reset_registration_token",
+            post(runners::reset_registration_token),
+        )
+        .route(
+            "/api/v4/projects/{id}/runners/reset_registration_token",
+            post(runners::reset_registration_token),
+        )
         .route("/api/v4/runners/all", get(runners::list_all))
         .route(
             "/api/v4/runners/{runner}",

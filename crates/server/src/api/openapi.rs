@@ -401,6 +401,33 @@ const OPERATIONS: &[Op] = &[
         None,
     ),
     Op {
+        body: Some("RunnerRegistration"),
+        ..op(
+            "post",
+            "/api/v4/runners",
+            "runner protocol",
+            "Register a runner with a registration token (legacy `gitlab-runner register --registration-token`)",
+            201,
+            Some("RunnerToken"),
+        )
+    },
+    op(
+        "post",
+        "/api/v4/runners/reset_registration_token",
+        "runners",
+        "A new registration token for instance runners (administrators); in this answer only",
+        201,
+        Some("RegistrationToken"),
+    ),
+    op(
+        "post",
+        "/api/v4/projects/{id}/runners/reset_registration_token",
+        "runners",
+        "A new registration token for the project's runners (maintainers); in this answer only",
+        201,
+        Some("RegistrationToken"),
+    ),
+    Op {
         body: Some("RunnerAuth"),
         ..op(
             "post",
@@ -613,7 +640,7 @@ fn schemas() -> Value {
             "when": s, "created_at": t, "started_at": t, "finished_at": t,
             "duration": {"type": ["number", "null"]}, "failure_reason": {"type": ["string", "null"]},
             "web_url": s, "pipeline": object(&[], json!({"id": i, "status": status, "ref": s, "sha": s})),
-            "artifacts_file": {"type": ["object", "null"]},
+            "artifacts_file": {"type": ["object", "null"]}, "runner": {"type": ["object", "null"]},
         })),
         "ProtectedBranch": object(&["id", "name"], json!({
             "id": i, "name": s, "allow_force_push": b, "code_owner_approval_required": b,
@@ -648,6 +675,15 @@ fn schemas() -> Value {
             "contacted_at": t, "created_at": t,
         })),
         "RunnerAuth": object(&["token"], json!({"token": s, "system_id": s, "info": {"type": "object"}})),
+        "RunnerRegistration": object(&["token"], json!({
+            "token": s, "description": s, "paused": b, "active": b, "locked": b, "run_untagged": b,
+            "tag_list": {"oneOf": [{"type": "array", "items": s}, s]},
+            "access_level": {"type": "string", "enum": ["not_protected", "ref_protected"]},
+            "maximum_timeout": i, "info": {"type": "object"},
+        })),
+        "RegistrationToken": object(&["token"], json!({
+            "token": s, "token_expires_at": {"type": ["string", "null"]},
+        })),
         "JobRequest": object(&["token"], json!({
             "token": s, "system_id": s, "last_update": s, "info": {"type": "object"},
         })),

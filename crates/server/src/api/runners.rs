@@ -126,6 +126,99 @@ pub(super) async fn create(
     ))
 }
 
+/// `POST /runners` (legacy registration, `gitlab-runner register --registration-token`):
+/// a runner created with the instance's or a project's registration token.
+#[derive(Deserialize, Debug, Default)]
+pub(super) struct RegisterBody {
+    token: Option<String>,
+    description: Option<String>,
+    paused: Option<bool>,
+    active: Option<bool>,
+    locked: Option<bool>,
+    run_untagged: Option<bool>,
+    #[serde(default)]
+    tag_list: TagList,
+    access_level: Option<String>,
+    maximum_timeout: Option<i64>,
+    info: Option<Value>,
+}
+
+/// `POST /runners`: 201 with the new runner's `glrt-` token; 403 for a registration token
+/// that is not (or no longer) the instance's or a project's.
+pub(super) async fn register(
+    State(state): State<Arc<AppState>>,
+    Json(body): Json<RegisterBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let token = body.token.as_deref().ok_or(ApiError::Forbidden)?;
+    let project_id = state
+        .core
+        .db
+        .registration_scope(&token_hash(token.trim()))
+        .await?
+        .ok_or(ApiError::Forbidden)?;
+    check_access_level(body.access_level.as_deref())?;
+    let tags = body.tag_list.tags().unwrap_or_default();
+    let new = NewRunner {
+        description: body.description.clone().unwrap_or_default(),
+        runner_type: if project_id.is_some() {
+            "project_type"
+        } else {
+            "instance_type"
+        }
+        .into(),
+        project_id,
+        run_untagged: body.run_untagged.unwrap_or(tags.is_empty()),
+        tags,
+        paused: body.paused.or(body.active.map(|a| !a)).unwrap_or(false),
+        locked: body.locked.unwrap_or(project_id.is_some()),
+        access_level: body
+            .access_level
+            .clone()
+            .unwrap_or_else(|| "not_protected".into()),
+        maximum_timeout: body.maximum_timeout,
+        created_by: None,
+    };
+    let token = new_token("glrt-");
+    let now = crate::clock::now_ms();
+    let db = &state.core.db;
+    let runner = db.create_runner(&new, &token_hash(&token), now).await?;
+    if let Some(info) = &body.info {
+        db.touch_runner(runner.id, Some(&info.to_string()), now).await?;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": runner.id, "token": token, "token_expires_at": null})),
+    ))
+}
+
+/// `POST /runners/reset_registration_token` (administrators: the instance's) and
+/// `POST /projects/:id/runners/reset_registration_token` (maintainers: the project's): a new
+/// registration token, in this answer only; the old one stops registering runners.
+pub(super) async fn reset_registration_token(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    project: Option<Path<String>>,
+) -> Result<impl IntoResponse, ApiError> {
+    let project_id = match project {
+        Some(Path(id)) => Some(find_project(&state, &user, &id, Level::Maintainer).await?.id),
+        None if user.is_admin => None,
+        None => return Err(ApiError::Forbidden),
+    };
+    let token = new_token(REGISTRATION_TOKEN_PREFIX);
+    state
+        .core
+        .db
+        .reset_registration_token(project_id, &token_hash(&token), crate::clock::now_ms())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "token_expires_at": null})),
+    ))
+}
+
+/// What GitLab's registration tokens start with (runners recognise them by it).
+const REGISTRATION_TOKEN_PREFIX: &str = "GR1348941";
+
 /// A runner as GitLab's API shows it.
 fn entity(state: &AppState, r: &Runner) -> Value {
     let info: Value = r

@@ -17,6 +17,7 @@ mod jobs;
 mod page;
 mod pipelines;
 mod projects;
+mod registration;
 mod runners;
 mod traces;
 mod triggers;

@@ -102,3 +102,43 @@ async fn a_job_goes_to_one_runner_and_its_token_lives_until_revoked() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_registration_token_reset_replaces_only_its_scopes_token() {
+    each_backend(async |db| {
+        let p = project(&db, "registered").await;
+        db.reset_registration_token(None, "instance-1", NOW)
+            .await
+            .expect("reset");
+        db.reset_registration_token(Some(p.id), "project-1", NOW)
+            .await
+            .expect("reset");
+        assert_eq!(
+            db.registration_scope("instance-1").await.expect("read"),
+            Some(None)
+        );
+        assert_eq!(
+            db.registration_scope("project-1").await.expect("read"),
+            Some(Some(p.id))
+        );
+        db.reset_registration_token(None, "instance-2", NOW)
+            .await
+            .expect("reset");
+        assert_eq!(
+            db.registration_scope("instance-1").await.expect("read"),
+            None,
+            "replaced"
+        );
+        assert_eq!(
+            db.registration_scope("instance-2").await.expect("read"),
+            Some(None)
+        );
+        assert_eq!(
+            db.registration_scope("project-1").await.expect("read"),
+            Some(Some(p.id)),
+            "kept"
+        );
+        assert_eq!(db.registration_scope("unknown").await.expect("read"), None);
+    })
+    .await;
+}

@@ -9,6 +9,7 @@ mod access;
 mod interop;
 mod pipelines;
 mod pushes;
+mod registration;
 mod runner_processes;
 mod runners;
 
