@@ -21,7 +21,7 @@ The server runs no job itself (`--concurrency 0`): every job goes to a runner. T
 Writes bench/out/runners.json and prints a summary. Every process it starts is stopped at
 the end; the pollers stop after the phase.
 """
-import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import http.client
 import urllib.request
 from datetime import datetime, timezone
@@ -123,6 +123,8 @@ class Poller(threading.Thread):
 
 
 def main():
+    # SIGTERM ends the run through the cleanup below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench/runners.py: terminated"))
     ap = argparse.ArgumentParser()
     ap.add_argument("gantry")
     ap.add_argument("--pushes", type=int, default=20)

@@ -81,10 +81,11 @@ pub(super) async fn of_pipeline(
     CurrentUser(user): CurrentUser,
     Path((id, pipeline_id)): Path<(String, i64)>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Vec<Value>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<impl IntoResponse, ApiError> {
     let project = find_project(&state, &user, &id, Level::Guest).await?;
     let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
-    let (scopes, _) = scopes_and_page(query.as_deref());
+    let (scopes, page) = scopes_and_page(query.as_deref());
     let include_retried = query
         .as_deref()
         .is_some_and(|q| q.contains("include_retried=true"));
@@ -96,7 +97,17 @@ pub(super) async fn of_pipeline(
         .into_iter()
         .filter(|j| scopes.is_empty() || scopes.contains(&j.status))
         .collect();
-    Ok(Json(render(&state, &project, &jobs).await?))
+    // Paged as GitLab does (20 by default, at most 100).
+    let total = jobs.len() as i64;
+    let from = usize::try_from((page.page - 1).saturating_mul(page.limit())).unwrap_or(usize::MAX);
+    let shown: Vec<Job> = jobs
+        .into_iter()
+        .skip(from)
+        .take(usize::try_from(page.limit()).unwrap_or(100))
+        .collect();
+    let body = render(&state, &project, &shown).await?;
+    let url = format!("{}{}", state.core.external_url, uri.path());
+    Ok((paging::headers(&page, total, &url), Json(body)))
 }
 
 /// The project `id` (at `need` for `user`) and its job `job_id`.

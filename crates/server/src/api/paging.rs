@@ -9,8 +9,30 @@ use serde::Deserialize;
 /// The pagination query parameters.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PageQuery {
+    #[serde(default, deserialize_with = "number")]
     page: Option<i64>,
+    #[serde(default, deserialize_with = "number")]
     per_page: Option<i64>,
+}
+
+/// A number in a query string. Inside a `#[serde(flatten)]` struct every query value comes as
+/// a string, so both forms are taken.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Int(n)) => Ok(Some(n)),
+        Some(Raw::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a number"))),
+    }
 }
 
 impl PageQuery {
@@ -81,5 +103,22 @@ mod tests {
         );
         assert_eq!(empty["x-total-pages"], "1");
         assert_eq!(empty["x-next-page"], "");
+    }
+
+    #[derive(Deserialize)]
+    struct Outer {
+        #[allow(dead_code)]
+        status: Option<String>,
+        #[serde(flatten)]
+        page: PageQuery,
+    }
+
+    #[test]
+    fn page_numbers_are_read_inside_a_flattened_query() {
+        let q: Outer = serde_urlencoded::from_str("status=success&per_page=3&page=2").expect("query");
+        assert_eq!((q.page.page().page, q.page.page().per_page), (2, 3));
+        let q: PageQuery = serde_urlencoded::from_str("per_page=500").expect("query");
+        assert_eq!(q.page().per_page, 100, "clamped");
+        assert!(serde_urlencoded::from_str::<Outer>("per_page=many").is_err());
     }
 }

@@ -196,10 +196,12 @@ impl Server {
     }
 
     pub(super) fn jobs(&self, project: &str, pipeline: i64) -> Vec<Value> {
-        self.get(&format!("projects/{project}/pipelines/{pipeline}/jobs"))
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.get(&format!(
+            "projects/{project}/pipelines/{pipeline}/jobs?per_page=100"
+        ))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
     }
 }
 

@@ -132,6 +132,22 @@ fn two_runners_share_a_pipeline_survive_a_lost_runner_and_drain_on_sigquit() {
     let pipeline_id = server.wait_for("the pipeline", |s| {
         pipelines_of(s, "team%2Fscale", "main").first()?["id"].as_i64()
     });
+    // Its 50 jobs come in pages, 20 by default, as GitLab pages them.
+    let first_page = server
+        .http
+        .get(format!(
+            "{}/api/v4/projects/team%2Fscale/pipelines/{pipeline_id}/jobs",
+            server.url
+        ))
+        .header("PRIVATE-TOKEN", TOKEN)
+        .send()
+        .expect("jobs");
+    assert_eq!(first_page.headers()["x-total"], "50");
+    assert_eq!(first_page.headers()["x-next-page"], "2");
+    assert_eq!(
+        first_page.json::<Value>().expect("json").as_array().map(Vec::len),
+        Some(20)
+    );
     let (slow, builds) = server.wait_for("the slow job to start", |s| {
         let jobs = s.get(&format!(
             "projects/team%2Fscale/pipelines/{pipeline_id}/jobs?per_page=100"
