@@ -51,6 +51,8 @@ async fn poll_loop(
 ) {
     let mut last_update: Option<String> = None;
     let mut backoff = Duration::from_secs(1);
+    // Polls in a row answered at once with no job.
+    let mut quick = 0;
     loop {
         if drain.is_cancelled() || stop.is_cancelled() {
             return;
@@ -64,14 +66,26 @@ async fn poll_loop(
         match poll {
             Ok(Poll::Job(payload)) => {
                 backoff = Duration::from_secs(1);
+                quick = 0;
                 job::run(client, *payload, slot, stop).await;
             }
             Ok(Poll::Nothing(tick)) => {
                 backoff = Duration::from_secs(1);
+                // Answered at once: right after a first poll or one with an old tick, the
+                // next poll, with the new tick, is held, so it goes at once. A server that
+                // answered the current tick at once, or twice in a row, does not hold polls:
+                // then wait between them.
                 let at_once = asked.elapsed() < Duration::from_secs(1);
+                let sent_current = last_update.as_deref() == Some(tick.as_str());
                 last_update = Some(tick);
                 if at_once {
-                    pause(CHECK_INTERVAL, drain, stop).await;
+                    quick += 1;
+                    if sent_current || quick >= 2 {
+                        quick = 0;
+                        pause(CHECK_INTERVAL, drain, stop).await;
+                    }
+                } else {
+                    quick = 0;
                 }
             }
             Err(e) => {
