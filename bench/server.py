@@ -18,56 +18,10 @@ root token, creates a project, and then:
      above, and 2 s and SETTLE s (default 30) after them.
 Writes bench/out/server.json and prints a summary.
 """
-import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
-import urllib.request
-from datetime import datetime
+import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 
-TOKEN = "glpat-bench000000000000000"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def api(url, method="GET", body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"PRIVATE-TOKEN": TOKEN, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return json.loads(resp.read() or b"null")
-
-
-def ms(iso):
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        tzinfo=__import__("datetime").timezone.utc).timestamp() * 1000
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def git(work, *args):
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", HOME=work)
-    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=work, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait(fn, what, timeout=300):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v is not None:
-            return v
-        time.sleep(0.02)
-    sys.exit(f"bench/server.py: timed out waiting for {what}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import TOKEN, api, free_port, git, ms, pct, rss_kb, wait  # noqa: E402
 
 
 def main():
@@ -172,9 +126,6 @@ def main():
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    def pct(xs, q):
-        xs = sorted(xs)
-        return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
     result = {
         "pushes": a.pushes, "concurrency": a.concurrency,
         "push_to_job_start_ms": {"p50": pct(latencies, 0.5), "p90": pct(latencies, 0.9),

@@ -93,19 +93,28 @@ impl Client {
         format!("{}/{path}", self.base)
     }
 
-    /// `POST /runners/verify`: the runner's id when the token is valid.
-    pub async fn verify(&self) -> Result<i64, ClientError> {
-        const WHAT: &str = "verifying the runner token";
-        let r = self
-            .http
-            .post(self.url("runners/verify"))
-            .json(&json!({"token": self.token}))
+    /// Sends `request`; the answer's status and JSON body (null when it has none).
+    async fn json_answer(
+        what: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Value), ClientError> {
+        let r = request
             .timeout(Duration::from_secs(30))
             .send()
             .await
-            .map_err(http(WHAT))?;
+            .map_err(http(what))?;
         let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// `POST /runners/verify`: the runner's id when the token is valid.
+    pub async fn verify(&self) -> Result<i64, ClientError> {
+        const WHAT: &str = "verifying the runner token";
+        let request = self
+            .http
+            .post(self.url("runners/verify"))
+            .json(&json!({"token": self.token}));
+        let (status, body) = Self::json_answer(WHAT, request).await?;
         match (status, body["id"].as_i64()) {
             (StatusCode::OK, Some(id)) if id != 0 => Ok(id),
             _ => Err(ClientError::Status {
@@ -122,8 +131,7 @@ impl Client {
         const WHAT: &str = "registering with the registration token";
         let mut body = settings.clone();
         body["token"] = json!(self.token);
-        self.created(WHAT, self.http.post(self.url("runners")).json(&body))
-            .await
+        Self::created(WHAT, self.http.post(self.url("runners")).json(&body)).await
     }
 
     /// `POST /user/runners` with a personal access token (this client's token): the new
@@ -135,23 +143,18 @@ impl Client {
             .post(self.url("user/runners"))
             .header("PRIVATE-TOKEN", &self.token)
             .json(settings);
-        self.created(WHAT, request).await
+        Self::created(WHAT, request).await
     }
 
     /// `GET /projects/:path` with a personal access token: the project's id.
     pub async fn project_id(&self, path: &str) -> Result<i64, ClientError> {
         const WHAT: &str = "finding the project";
         let encoded = path.trim_matches('/').replace('/', "%2F");
-        let r = self
+        let request = self
             .http
             .get(self.url(&format!("projects/{encoded}")))
-            .header("PRIVATE-TOKEN", &self.token)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(http(WHAT))?;
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+            .header("PRIVATE-TOKEN", &self.token);
+        let (status, body) = Self::json_answer(WHAT, request).await?;
         match (status, body["id"].as_i64()) {
             (StatusCode::OK, Some(id)) => Ok(id),
             _ => Err(ClientError::Status {
@@ -164,17 +167,10 @@ impl Client {
 
     /// A 201 answer's `id` and `token`.
     async fn created(
-        &self,
         what: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<(i64, String), ClientError> {
-        let r = request
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(http(what))?;
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let (status, body) = Self::json_answer(what, request).await?;
         match (status, body["id"].as_i64(), body["token"].as_str()) {
             (StatusCode::CREATED, Some(id), Some(token)) => Ok((id, token.to_owned())),
             _ => Err(ClientError::Status {

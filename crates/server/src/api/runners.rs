@@ -61,6 +61,32 @@ fn check_access_level(level: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// The runner `body` describes; `locked` unless it says otherwise when `locked_default`.
+fn new_runner(
+    body: &RunnerBody,
+    runner_type: String,
+    project_id: Option<i64>,
+    created_by: Option<i64>,
+    locked_default: bool,
+) -> NewRunner {
+    let tags = body.tag_list.tags().unwrap_or_default();
+    NewRunner {
+        description: body.description.clone().unwrap_or_default(),
+        runner_type,
+        project_id,
+        run_untagged: body.run_untagged.unwrap_or(tags.is_empty()),
+        tags,
+        paused: body.paused.unwrap_or(false),
+        locked: body.locked.unwrap_or(locked_default),
+        access_level: body
+            .access_level
+            .clone()
+            .unwrap_or_else(|| "not_protected".into()),
+        maximum_timeout: body.maximum_timeout,
+        created_by,
+    }
+}
+
 /// `POST /user/runners`: administrators create instance runners, a project's maintainers
 /// its project runners. The token is in this answer only.
 pub(super) async fn create(
@@ -98,22 +124,7 @@ pub(super) async fn create(
             ));
         }
     };
-    let tags = body.tag_list.tags().unwrap_or_default();
-    let new = NewRunner {
-        description: body.description.clone().unwrap_or_default(),
-        runner_type,
-        project_id,
-        run_untagged: body.run_untagged.unwrap_or(tags.is_empty()),
-        tags,
-        paused: body.paused.unwrap_or(false),
-        locked: body.locked.unwrap_or(false),
-        access_level: body
-            .access_level
-            .clone()
-            .unwrap_or_else(|| "not_protected".into()),
-        maximum_timeout: body.maximum_timeout,
-        created_by: Some(user.id),
-    };
+    let new = new_runner(&body, runner_type, project_id, Some(user.id), false);
     let token = new_token("glrt-");
     let runner = state
         .core
@@ -131,16 +142,11 @@ pub(super) async fn create(
 #[derive(Deserialize, Debug, Default)]
 pub(super) struct RegisterBody {
     token: Option<String>,
-    description: Option<String>,
-    paused: Option<bool>,
+    /// The old name of `!paused`.
     active: Option<bool>,
-    locked: Option<bool>,
-    run_untagged: Option<bool>,
-    #[serde(default)]
-    tag_list: TagList,
-    access_level: Option<String>,
-    maximum_timeout: Option<i64>,
     info: Option<Value>,
+    #[serde(flatten)]
+    settings: RunnerBody,
 }
 
 /// `POST /runners`: 201 with the new runner's `glrt-` token; 403 for a registration token
@@ -156,28 +162,22 @@ pub(super) async fn register(
         .registration_scope(&token_hash(token.trim()))
         .await?
         .ok_or(ApiError::Forbidden)?;
-    check_access_level(body.access_level.as_deref())?;
-    let tags = body.tag_list.tags().unwrap_or_default();
-    let new = NewRunner {
-        description: body.description.clone().unwrap_or_default(),
-        runner_type: if project_id.is_some() {
-            "project_type"
-        } else {
-            "instance_type"
-        }
-        .into(),
-        project_id,
-        run_untagged: body.run_untagged.unwrap_or(tags.is_empty()),
-        tags,
-        paused: body.paused.or(body.active.map(|a| !a)).unwrap_or(false),
-        locked: body.locked.unwrap_or(project_id.is_some()),
-        access_level: body
-            .access_level
-            .clone()
-            .unwrap_or_else(|| "not_protected".into()),
-        maximum_timeout: body.maximum_timeout,
-        created_by: None,
+    check_access_level(body.settings.access_level.as_deref())?;
+    let mut settings = body.settings;
+    settings.paused = settings.paused.or(body.active.map(|a| !a));
+    let runner_type = if project_id.is_some() {
+        "project_type"
+    } else {
+        "instance_type"
     };
+    // A project runner registered with a token is locked to its project unless it says not.
+    let new = new_runner(
+        &settings,
+        runner_type.into(),
+        project_id,
+        None,
+        project_id.is_some(),
+    );
     let token = new_token("glrt-");
     let now = crate::clock::now_ms();
     let db = &state.core.db;
