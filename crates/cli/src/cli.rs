@@ -176,6 +176,10 @@ pub(crate) struct ServerArgs {
     /// How long the runner of a running job may stay silent before the job fails, in seconds.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub(crate) runner_heartbeat_timeout: u64,
+    /// How long a job may wait for a runner before it fails as stuck
+    /// (`stuck_or_timeout_failure`), in seconds (default: a day, as GitLab).
+    #[arg(long, default_value_t = 86_400, value_name = "SECONDS")]
+    pub(crate) pending_job_timeout: u64,
     /// How often expired artifacts are deleted, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub(crate) sweep_interval: u64,

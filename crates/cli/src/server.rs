@@ -27,6 +27,7 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     config.runner_poll_timeout = seconds(args.runner_poll_timeout);
     config.runner_ack_timeout = seconds(args.runner_ack_timeout.max(1));
     config.runner_heartbeat_timeout = seconds(args.runner_heartbeat_timeout.max(1));
+    config.pending_job_timeout = seconds(args.pending_job_timeout.max(1));
     let runtime = crate::server::runtime()?;
     runtime.block_on(async {
         let running = crate::server::start(config).await?;

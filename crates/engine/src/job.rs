@@ -90,6 +90,8 @@ pub enum FailureReason {
     JobExecutionTimeout,
     /// The executor could not run the job.
     RunnerSystemFailure,
+    /// No runner took the job in time (GitLab: stuck for a day).
+    StuckOrTimeoutFailure,
     /// Anything else.
     UnknownFailure,
 }
@@ -101,6 +103,7 @@ impl FailureReason {
             FailureReason::ScriptFailure => "script_failure",
             FailureReason::JobExecutionTimeout => "job_execution_timeout",
             FailureReason::RunnerSystemFailure => "runner_system_failure",
+            FailureReason::StuckOrTimeoutFailure => "stuck_or_timeout_failure",
             FailureReason::UnknownFailure => "unknown_failure",
         }
     }

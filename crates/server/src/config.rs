@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub runner_ack_timeout: std::time::Duration,
     /// How long a running job's runner may stay silent before the job fails.
     pub runner_heartbeat_timeout: std::time::Duration,
+    /// How long a job may wait for a runner before it fails as stuck (GitLab: a day).
+    pub pending_job_timeout: std::time::Duration,
     /// The largest push accepted, in bytes.
     pub max_push_bytes: u64,
     /// The largest artifact a runner may upload, in bytes.
@@ -50,6 +52,7 @@ impl ServerConfig {
             runner_ack_timeout: std::time::Duration::from_secs(120),
             // The runner sends a keep-alive at least every 30 s while a job runs.
             runner_heartbeat_timeout: std::time::Duration::from_secs(120),
+            pending_job_timeout: std::time::Duration::from_secs(24 * 3600),
             max_push_bytes: 2 << 30,
             // GitLab's default maximum artifacts size (100 MB).
             max_artifacts_bytes: 100 << 20,

@@ -270,9 +270,9 @@ fn failure_reason(word: Option<&str>) -> FailureReason {
     match word {
         Some("script_failure") | None => FailureReason::ScriptFailure,
         Some("job_execution_timeout") => FailureReason::JobExecutionTimeout,
+        Some("stuck_or_timeout_failure") => FailureReason::StuckOrTimeoutFailure,
         Some(
             "runner_system_failure"
-            | "stuck_or_timeout_failure"
             | "api_failure"
             | "runner_unsupported"
             | "image_pull_failure"

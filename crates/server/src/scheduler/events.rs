@@ -73,6 +73,7 @@ fn reason(text: &str) -> FailureReason {
         "script_failure" => FailureReason::ScriptFailure,
         "job_execution_timeout" => FailureReason::JobExecutionTimeout,
         "runner_system_failure" => FailureReason::RunnerSystemFailure,
+        "stuck_or_timeout_failure" => FailureReason::StuckOrTimeoutFailure,
         _ => FailureReason::UnknownFailure,
     }
 }

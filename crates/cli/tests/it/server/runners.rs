@@ -494,3 +494,38 @@ fn a_runner_keeps_its_job_across_a_server_restart() {
         assert_eq!(server.trace("team%2Fremote", id), "part one\npart two\n");
     }
 }
+
+#[test]
+fn a_job_no_runner_takes_fails_as_stuck_after_the_pending_timeout() {
+    for database in databases() {
+        let data = tempfile::tempdir().expect("data dir");
+        let server = Server::start_with(data.path(), database.as_deref(), &["--pending-job-timeout", "2"]);
+        let (status, project) = server.post("projects", json!({"name": "stuck", "namespace": "team"}));
+        assert_eq!(status, 201, "{project}");
+        // A runner exists, but not with the job's tag.
+        let (status, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "tag_list": ["other"], "run_untagged": false}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let work = Work::new(&[(
+            ".gitlab-ci.yml",
+            "waiting:\n  tags: [gpu]\n  retry: {max: 1, when: stuck_or_timeout_failure}\n  script: ['true']\n",
+        )]);
+        work.git(&["push", "-q", &server.remote("team/stuck", TOKEN), "main"]);
+        let pipeline = server.finished_pipeline("team%2Fstuck", "main", 0);
+        assert_eq!(pipeline["status"], "failed", "{pipeline}");
+        let jobs = server.get(&format!(
+            "projects/team%2Fstuck/pipelines/{}/jobs?include_retried=true",
+            pipeline["id"]
+        ));
+        let jobs = jobs.as_array().expect("jobs");
+        assert_eq!(jobs.len(), 2, "retried once, as its retry says: {jobs:#?}");
+        for job in jobs {
+            assert_eq!(job["status"], "failed", "{job}");
+            assert_eq!(job["failure_reason"], "stuck_or_timeout_failure", "{job}");
+            let log = server.trace("team%2Fstuck", job["id"].as_i64().expect("id"));
+            assert!(log.contains("no runner took this job within 2 s"), "{log}");
+        }
+    }
+}

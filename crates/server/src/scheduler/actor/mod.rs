@@ -582,11 +582,16 @@ impl Actor {
         let i = job.0;
         let db = &self.core.db;
         let written = self.written[i];
-        if matches!(
-            written,
-            Status::Running | Status::Success | Status::Failed | Status::Canceled
-        ) {
-            if written == Status::Running {
+        // A queued attempt that ended without running (stuck: no runner took it) is an
+        // attempt too: its retry gets a row of its own, as in GitLab.
+        let ended_queued = written == Status::Pending && self.engine.state(job).failure.is_some();
+        if ended_queued
+            || matches!(
+                written,
+                Status::Running | Status::Success | Status::Failed | Status::Canceled
+            )
+        {
+            if written == Status::Running || ended_queued {
                 // An automatic retry: the attempt that just ended failed.
                 let state = self.engine.state(job);
                 db.update_job(

@@ -22,6 +22,9 @@ pub(super) struct Remote {
     pub(super) started: bool,
     /// When the runner last reported on it.
     pub(super) seen: std::time::Instant,
+    /// When it was queued (or adopted after a restart): a job no runner takes within
+    /// `--pending-job-timeout` fails as stuck.
+    pub(super) queued_at: std::time::Instant,
 }
 
 impl Actor {
@@ -123,6 +126,7 @@ impl Actor {
                 taken: None,
                 started: false,
                 seen: std::time::Instant::now(),
+                queued_at: std::time::Instant::now(),
             },
         );
         self.tasks += 1;
@@ -144,6 +148,7 @@ impl Actor {
                 taken: None,
                 started: true,
                 seen: std::time::Instant::now(),
+                queued_at: std::time::Instant::now(),
             },
         );
         self.tasks += 1;
@@ -222,6 +227,7 @@ impl Actor {
         let config = &self.core.config;
         let mut lost = Vec::new();
         let mut ended = Vec::new();
+        let mut stuck = Vec::new();
         for (job, r) in &mut self.remote {
             if let Some(taken) = r.taken
                 && taken.elapsed() > config.runner_ack_timeout
@@ -243,7 +249,24 @@ impl Actor {
                 self.scheduler.dispatch().push(r.queued.clone());
             } else if r.started && r.seen.elapsed() > config.runner_heartbeat_timeout {
                 lost.push((*job, r.queued.job_id));
+            } else if !r.started && r.taken.is_none() && r.queued_at.elapsed() > config.pending_job_timeout {
+                stuck.push(*job);
+                ended.push((
+                    *job,
+                    r.queued.job_id,
+                    JobResult::Failed {
+                        exit_code: None,
+                        reason: FailureReason::StuckOrTimeoutFailure,
+                    },
+                ));
             }
+        }
+        for job in stuck {
+            let line = format!(
+                "ERROR: no runner took this job within {} s (is a runner with its tags online and unpaused?); the job failed as stuck\n",
+                config.pending_job_timeout.as_secs()
+            );
+            self.traces[job.0].extend_from_slice(line.as_bytes());
         }
         for (job, row, result) in ended {
             let _ = self.tx.send(ActorMsg::RunnerFinished(job, row, result));
