@@ -186,6 +186,10 @@ pub(crate) struct ServerArgs {
     /// The largest artifact a runner may upload, in bytes (default: 100 MiB).
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_artifacts_bytes: Option<u64>,
+    /// The largest job log a runner may send, in bytes (default: 100 MiB); past it the job
+    /// fails as `trace_size_exceeded`.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_trace_bytes: Option<u64>,
     /// The largest git push accepted, in bytes (default: 2 GiB); a larger one is refused.
     #[arg(long, value_name = "BYTES", env = "GANTRY_MAX_PUSH_BYTES")]
     pub(crate) max_push_bytes: Option<u64>,

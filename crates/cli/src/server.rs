@@ -20,6 +20,9 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.max_artifacts_bytes {
         config.max_artifacts_bytes = n;
     }
+    if let Some(n) = args.max_trace_bytes {
+        config.max_trace_bytes = n;
+    }
     if let Some(n) = args.concurrency {
         config.concurrency = n;
     }

@@ -92,6 +92,8 @@ pub enum FailureReason {
     RunnerSystemFailure,
     /// No runner took the job in time (GitLab: stuck for a day).
     StuckOrTimeoutFailure,
+    /// The job's log grew past the server's limit.
+    TraceSizeExceeded,
     /// Anything else.
     UnknownFailure,
 }
@@ -104,6 +106,7 @@ impl FailureReason {
             FailureReason::JobExecutionTimeout => "job_execution_timeout",
             FailureReason::RunnerSystemFailure => "runner_system_failure",
             FailureReason::StuckOrTimeoutFailure => "stuck_or_timeout_failure",
+            FailureReason::TraceSizeExceeded => "trace_size_exceeded",
             FailureReason::UnknownFailure => "unknown_failure",
         }
     }

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub max_push_bytes: u64,
     /// The largest artifact a runner may upload, in bytes.
     pub max_artifacts_bytes: u64,
+    /// The largest job log a runner may send, in bytes; past it the job fails
+    /// (`trace_size_exceeded`).
+    pub max_trace_bytes: u64,
     /// How often expired artifacts are looked for and deleted.
     pub sweep_interval: std::time::Duration,
     /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
@@ -56,6 +59,7 @@ impl ServerConfig {
             max_push_bytes: 2 << 30,
             // GitLab's default maximum artifacts size (100 MB).
             max_artifacts_bytes: 100 << 20,
+            max_trace_bytes: 100 << 20,
             sweep_interval: std::time::Duration::from_secs(600),
             initial_root_token: None,
         }

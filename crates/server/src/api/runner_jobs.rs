@@ -299,6 +299,27 @@ pub(super) async fn trace(
         .and_then(|s| s.trim().parse::<i64>().ok())
         .ok_or_else(|| ApiError::BadRequest("Content-Range is missing or not `<start>-<end>`".into()))?;
     let plan_index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
+    let limit = state.core.config.max_trace_bytes;
+    if u64::try_from(start)
+        .unwrap_or(0)
+        .saturating_add(bytes.len() as u64)
+        > limit
+    {
+        // As GitLab: the job is dropped, and the runner, told 403, aborts it.
+        let line =
+            format!("\nERROR: the job's log exceeded the server's limit of {limit} bytes; the job failed\n");
+        let _ = state.core.db.append_trace(job.id, start, line.as_bytes()).await;
+        state.scheduler.runner_finished(
+            job.pipeline_id,
+            plan_index,
+            job.id,
+            JobResult::Failed {
+                exit_code: None,
+                reason: FailureReason::TraceSizeExceeded,
+            },
+        );
+        return Ok(with_status(StatusCode::FORBIDDEN.into_response(), "failed"));
+    }
     state.scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
     let (code, len) = match state.core.db.append_trace(job.id, start, &bytes).await {
         Ok(len) => (StatusCode::ACCEPTED, len),

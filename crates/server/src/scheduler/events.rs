@@ -74,6 +74,7 @@ fn reason(text: &str) -> FailureReason {
         "job_execution_timeout" => FailureReason::JobExecutionTimeout,
         "runner_system_failure" => FailureReason::RunnerSystemFailure,
         "stuck_or_timeout_failure" => FailureReason::StuckOrTimeoutFailure,
+        "trace_size_exceeded" => FailureReason::TraceSizeExceeded,
         _ => FailureReason::UnknownFailure,
     }
 }

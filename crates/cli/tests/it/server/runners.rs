@@ -529,3 +529,38 @@ fn a_job_no_runner_takes_fails_as_stuck_after_the_pending_timeout() {
         }
     }
 }
+
+#[test]
+fn a_log_past_the_servers_limit_fails_the_job_and_the_runner_is_told_to_stop() {
+    for database in databases() {
+        let data = tempfile::tempdir().expect("data dir");
+        let server = Server::start_with(data.path(), database.as_deref(), &["--max-trace-bytes", "1000"]);
+        let (status, project) = server.post("projects", json!({"name": "noisy", "namespace": "team"}));
+        assert_eq!(status, 201, "{project}");
+        let (status, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "tag_list": ["remote"]}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let runner = FakeRunner {
+            server: &server,
+            token: created["token"].as_str().expect("token").to_owned(),
+        };
+        let work = Work::new(&[(".gitlab-ci.yml", "noisy:\n  tags: [remote]\n  script: ['yes']\n")]);
+        work.git(&["push", "-q", &server.remote("team/noisy", TOKEN), "main"]);
+        let job = runner.next_job();
+        assert_eq!(runner.update(&job, json!({"state": "running"})).0, 200);
+        let first = "y\n".repeat(400);
+        assert_eq!(runner.trace(&job, 0, &first).0, 202);
+        let (status, _, told) = runner.trace(&job, first.len(), &"y\n".repeat(150));
+        assert_eq!((status, told.as_str()), (403, "failed"), "past 1000 bytes");
+        let pipeline = server.finished_pipeline("team%2Fnoisy", "main", 0);
+        assert_eq!(pipeline["status"], "failed", "{pipeline}");
+        let id = job["id"].as_i64().expect("id");
+        let ended = server.get(&format!("projects/team%2Fnoisy/jobs/{id}"));
+        assert_eq!(ended["failure_reason"], "trace_size_exceeded", "{ended}");
+        let log = server.trace("team%2Fnoisy", id);
+        assert!(log.starts_with(&first), "what came before the limit is kept");
+        assert!(log.contains("exceeded the server's limit of 1000 bytes"), "{log}");
+    }
+}
