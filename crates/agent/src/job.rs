@@ -406,20 +406,24 @@ fn get_sources(job: &JobPayload, dir: &Path, log: &mpsc::UnboundedSender<String>
         _ => {}
     }
     let git = &job.git_info;
+    // The job token goes to git in its environment, never in its arguments (which every
+    // user of the machine sees) nor in the repository's configuration.
+    let (repo_url, auth) = credentials(&git.repo_url);
+    let run_git = |dir: &Path, args: &[&str]| run_git(dir, args, auth.as_ref());
     std::fs::create_dir_all(dir).map_err(io)?;
     if dir.join(".git").is_dir() {
         say(&format!(
             "Fetching changes with git depth set to {}...",
             git.depth
         ));
-        run_git(dir, &["remote", "set-url", "origin", &git.repo_url])?;
+        run_git(dir, &["remote", "set-url", "origin", &repo_url])?;
     } else {
         say(&format!(
             "Fetching changes with git depth set to {}...",
             git.depth
         ));
         run_git(dir, &["init", "-q"])?;
-        run_git(dir, &["remote", "add", "origin", &git.repo_url])?;
+        run_git(dir, &["remote", "add", "origin", &repo_url])?;
     }
     let depth = var("GIT_DEPTH")
         .and_then(|d| d.parse::<i64>().ok())
@@ -442,19 +446,45 @@ fn get_sources(job: &JobPayload, dir: &Path, log: &mpsc::UnboundedSender<String>
     Ok(())
 }
 
-fn run_git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let out = Command::new("git")
+/// `url` without its user and password, and the `Authorization` header they make.
+fn credentials(url: &str) -> (String, Option<String>) {
+    use base64::Engine as _;
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return (url.to_owned(), None);
+    };
+    let Some(password) = parsed.password().map(str::to_owned) else {
+        return (url.to_owned(), None);
+    };
+    let user = parsed.username().to_owned();
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    let pair = format!("{user}:{password}");
+    let header = format!(
+        "Authorization: Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    (parsed.to_string(), Some(header))
+}
+
+fn run_git(dir: &Path, args: &[&str], auth: Option<&String>) -> Result<(), String> {
+    let mut command = Command::new("git");
+    command
         .arg("-C")
         .arg(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("starting git: {e}"))?;
+        .stdin(std::process::Stdio::null());
+    if let Some(header) = auth {
+        command
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+            .env("GIT_CONFIG_VALUE_0", header);
+    }
+    let out = command.output().map_err(|e| format!("starting git: {e}"))?;
     if out.status.success() {
         return Ok(());
     }
-    // The URL holds the job token: never repeat it.
+    // Only git's last line: nothing of the request it made.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = args.first().copied().unwrap_or_default();
     Err(format!(
@@ -550,5 +580,23 @@ async fn upload(
             ));
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credentials;
+
+    #[test]
+    fn the_job_token_leaves_the_url_for_a_header() {
+        let (url, header) = credentials("http://gitlab-ci-token:glcbt-abc@127.0.0.1:8080/team/app.git");
+        assert_eq!(url, "http://127.0.0.1:8080/team/app.git");
+        // base64("gitlab-ci-token:glcbt-abc")
+        assert_eq!(
+            header.as_deref(),
+            Some("Authorization: Basic Z2l0bGFiLWNpLXRva2VuOmdsY2J0LWFiYw==")
+        );
+        let (url, header) = credentials("https://example.com/team/app.git");
+        assert_eq!((url.as_str(), header), ("https://example.com/team/app.git", None));
     }
 }

@@ -221,6 +221,28 @@ fn two_runners_share_a_pipeline_survive_a_lost_runner_and_drain_on_sigquit() {
         }
     }
     assert_eq!(dirs.len(), 2, "jobs ran on both runners: {dirs:?}");
+    // The job token went to git in its environment: no checkout keeps it in its remote.
+    let mut configs = Vec::new();
+    let mut todo: Vec<PathBuf> = dirs.iter().map(PathBuf::from).collect();
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.ends_with(".git/config") {
+                configs.push(path);
+            } else if path.is_dir() && !path.ends_with(".git/objects") {
+                todo.push(path);
+            }
+        }
+    }
+    assert!(!configs.is_empty(), "no checkout under {dirs:?}");
+    for config in configs {
+        let text = std::fs::read_to_string(&config).expect("git config");
+        assert!(text.contains("url = http://127.0.0.1:"), "{text}");
+        assert!(
+            !text.contains("glcbt-") && !text.contains("gitlab-ci-token"),
+            "{text}"
+        );
+    }
 
     // SIGQUIT while a job runs: the job finishes, then the runner exits.
     work.commit(
