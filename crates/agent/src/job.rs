@@ -474,11 +474,17 @@ fn run_git(dir: &Path, args: &[&str], auth: Option<&String>) -> Result<(), Strin
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(std::process::Stdio::null());
+    // No automatic maintenance after a fetch: it forks `git maintenance` (and gc) for every
+    // job, which costs more than the fetch of a small repository.
+    let mut config = vec![("maintenance.auto", "false"), ("gc.auto", "0")];
     if let Some(header) = auth {
+        config.push(("http.extraHeader", header));
+    }
+    command.env("GIT_CONFIG_COUNT", config.len().to_string());
+    for (i, (key, value)) in config.iter().enumerate() {
         command
-            .env("GIT_CONFIG_COUNT", "1")
-            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-            .env("GIT_CONFIG_VALUE_0", header);
+            .env(format!("GIT_CONFIG_KEY_{i}"), key)
+            .env(format!("GIT_CONFIG_VALUE_{i}"), value);
     }
     let out = command.output().map_err(|e| format!("starting git: {e}"))?;
     if out.status.success() {
