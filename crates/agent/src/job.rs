@@ -446,8 +446,9 @@ fn get_sources(job: &JobPayload, dir: &Path, log: &mpsc::UnboundedSender<String>
     Ok(())
 }
 
-/// `url` without its user and password, and the `Authorization` header they make.
-fn credentials(url: &str) -> (String, Option<String>) {
+/// `url` without its user and password, and the git setting that sends the
+/// `Authorization` header they make, to that URL's server only.
+fn credentials(url: &str) -> (String, Option<(String, String)>) {
     use base64::Engine as _;
     let Ok(mut parsed) = url::Url::parse(url) else {
         return (url.to_owned(), None);
@@ -463,10 +464,11 @@ fn credentials(url: &str) -> (String, Option<String>) {
         "Authorization: Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)
     );
-    (parsed.to_string(), Some(header))
+    let key = format!("http.{}/.extraHeader", parsed.origin().ascii_serialization());
+    (parsed.to_string(), Some((key, header)))
 }
 
-fn run_git(dir: &Path, args: &[&str], auth: Option<&String>) -> Result<(), String> {
+fn run_git(dir: &Path, args: &[&str], auth: Option<&(String, String)>) -> Result<(), String> {
     let mut command = Command::new("git");
     command
         .arg("-C")
@@ -477,8 +479,8 @@ fn run_git(dir: &Path, args: &[&str], auth: Option<&String>) -> Result<(), Strin
     // No automatic maintenance after a fetch: it forks `git maintenance` (and gc) for every
     // job, which costs more than the fetch of a small repository.
     let mut config = vec![("maintenance.auto", "false"), ("gc.auto", "0")];
-    if let Some(header) = auth {
-        config.push(("http.extraHeader", header));
+    if let Some((key, header)) = auth {
+        config.push((key.as_str(), header.as_str()));
     }
     command.env("GIT_CONFIG_COUNT", config.len().to_string());
     for (i, (key, value)) in config.iter().enumerate() {
@@ -599,8 +601,12 @@ mod tests {
         assert_eq!(url, "http://127.0.0.1:8080/team/app.git");
         // base64("gitlab-ci-token:glcbt-abc")
         assert_eq!(
-            header.as_deref(),
-            Some("Authorization: Basic Z2l0bGFiLWNpLXRva2VuOmdsY2J0LWFiYw==")
+            header,
+            Some((
+                "http.http://127.0.0.1:8080/.extraHeader".to_owned(),
+                "Authorization: Basic Z2l0bGFiLWNpLXRva2VuOmdsY2J0LWFiYw==".to_owned()
+            )),
+            "sent to the server of the URL only"
         );
         let (url, header) = credentials("https://example.com/team/app.git");
         assert_eq!((url.as_str(), header), ("https://example.com/team/app.git", None));

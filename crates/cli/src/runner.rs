@@ -78,23 +78,35 @@ async fn create(args: &CreateArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn register(args: &RegisterArgs) -> anyhow::Result<ExitCode> {
-    let token = match (&args.token, &args.registration_token) {
-        (Some(token), _) => token.clone(),
+    // Read first: a runner created below is not lost to a broken file.
+    let config = Config::load(&args.config)?;
+    let (token, created) = match (&args.token, &args.registration_token) {
+        (Some(token), _) => (token.clone(), false),
         (None, Some(registration)) => {
             let (id, token) = Client::new(&args.url, registration)
                 .register(&settings_json(&args.settings))
                 .await
                 .with_context(|| format!("registering a runner on {}", args.url))?;
             eprintln!("runner {id} created with the registration token");
-            token
+            (token, true)
         }
         (None, None) => anyhow::bail!("--token or --registration-token is needed"),
     };
+    let saved = save_runner(args, config, &token).await;
+    if saved.is_err() && created {
+        // The runner exists on the server: its token, so that it is not lost.
+        eprintln!("the runner was created but not saved; register it again with --token {token}");
+    }
+    saved
+}
+
+/// Verifies `token` and writes the runner into the configuration.
+async fn save_runner(args: &RegisterArgs, mut config: Config, token: &str) -> anyhow::Result<ExitCode> {
+    let token = token.to_owned();
     let id = Client::new(&args.url, &token)
         .verify()
         .await
         .with_context(|| format!("the server at {} does not take this token", args.url))?;
-    let mut config = Config::load(&args.config)?;
     config.runners.retain(|r| r.token != token);
     config.runners.push(RunnerConfig {
         name: args.name.clone(),

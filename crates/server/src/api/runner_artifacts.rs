@@ -83,12 +83,23 @@ pub(super) async fn upload(
             Some("expire_in") => &mut query.expire_in,
             _ => continue,
         };
-        let text = field
-            .text()
+        // A parameter is a word: read at most 1 KiB of it (the body itself has no limit).
+        let mut text = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
             .await
-            .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?;
-        if slot.is_none() && text.len() <= 256 {
-            *slot = Some(text);
+            .map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?
+        {
+            text.extend_from_slice(&chunk);
+            if text.len() > 1024 {
+                return Err(ApiError::BadRequest(format!(
+                    "the form field {:?} is longer than 1 KiB",
+                    field.name().unwrap_or_default()
+                )));
+            }
+        }
+        if slot.is_none() {
+            *slot = Some(String::from_utf8_lossy(&text).into_owned());
         }
     }
     let Some(part) = file else {

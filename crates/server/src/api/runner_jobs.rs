@@ -223,6 +223,12 @@ pub(super) async fn update(
     let scheduler = &state.scheduler;
     let canceling = scheduler.dispatch().is_canceling(job.id);
     let told = match body.state.as_deref() {
+        // The confirmation of a job someone canceled meanwhile: the runner gives it up
+        // (protocol doc §5), so it ends canceled here.
+        Some("running") if canceling && job.status != "running" => {
+            scheduler.runner_finished(job.pipeline_id, plan_index, job.id, JobResult::Canceled);
+            "canceled"
+        }
         Some("running") => {
             if job.status != "running" {
                 scheduler
@@ -306,18 +312,25 @@ pub(super) async fn trace(
         > limit
     {
         // As GitLab: the job is dropped, and the runner, told 403, aborts it.
-        let line =
-            format!("\nERROR: the job's log exceeded the server's limit of {limit} bytes; the job failed\n");
-        let _ = state.core.db.append_trace(job.id, start, line.as_bytes()).await;
-        state.scheduler.runner_finished(
-            job.pipeline_id,
-            plan_index,
-            job.id,
+        let result = if state.scheduler.dispatch().is_canceling(job.id) {
+            JobResult::Canceled
+        } else {
+            let line = format!(
+                "\nERROR: the job's log exceeded the server's limit of {limit} bytes; the job failed\n"
+            );
+            let db = &state.core.db;
+            let end = db.trace_len(job.id).await?;
+            if let Err(e) = db.append_trace(job.id, end, line.as_bytes()).await {
+                tracing::warn!(job_id = job.id, error = %e, "noting the log limit in the log");
+            }
             JobResult::Failed {
                 exit_code: None,
                 reason: FailureReason::TraceSizeExceeded,
-            },
-        );
+            }
+        };
+        state
+            .scheduler
+            .runner_finished(job.pipeline_id, plan_index, job.id, result);
         return Ok(with_status(StatusCode::FORBIDDEN.into_response(), "failed"));
     }
     state.scheduler.runner_seen(job.pipeline_id, plan_index, job.id);

@@ -32,8 +32,18 @@ impl TagList {
     fn tags(&self) -> Option<Vec<String>> {
         match self {
             TagList::None => None,
-            TagList::List(l) => Some(l.clone()),
-            TagList::Text(t) => Some(t.split(',').map(|s| s.trim().to_owned()).collect()),
+            TagList::List(l) => Some(
+                l.iter()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            ),
+            TagList::Text(t) => Some(
+                t.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ),
         }
     }
 }

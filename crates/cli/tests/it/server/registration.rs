@@ -144,7 +144,14 @@ fn runners_are_created_with_access_tokens_and_with_registration_tokens() {
         let second = second["token"].as_str().expect("token").to_owned();
         assert_ne!(first, second);
         assert_eq!(register(&first, json!({})).0, 403, "the old token is gone");
-        assert_eq!(register(&second, json!({})).0, 201);
+        let (status, untagged) = register(&second, json!({"tag_list": " , "}));
+        assert_eq!(status, 201, "{untagged}");
+        let untagged = runner(&server, untagged["id"].as_i64().expect("id"));
+        assert_eq!(
+            (untagged["tag_list"].clone(), untagged["run_untagged"].clone()),
+            (json!([]), json!(true)),
+            "empty tags are no tags"
+        );
 
         // A project's registration token registers project runners, here through
         // `gantry runner register --registration-token`, which writes the configuration.

@@ -564,3 +564,35 @@ fn a_log_past_the_servers_limit_fails_the_job_and_the_runner_is_told_to_stop() {
         assert!(log.contains("exceeded the server's limit of 1000 bytes"), "{log}");
     }
 }
+
+#[test]
+fn a_job_canceled_before_its_runner_confirms_it_ends_canceled_on_the_confirmation() {
+    for database in databases() {
+        let data = tempfile::tempdir().expect("data dir");
+        let server = Server::start(data.path(), database.as_deref());
+        let (status, project) = server.post("projects", json!({"name": "early", "namespace": "team"}));
+        assert_eq!(status, 201, "{project}");
+        let (status, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "tag_list": ["remote"]}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let runner = FakeRunner {
+            server: &server,
+            token: created["token"].as_str().expect("token").to_owned(),
+        };
+        let work = Work::new(&[(".gitlab-ci.yml", "early:\n  tags: [remote]\n  script: ['true']\n")]);
+        work.git(&["push", "-q", &server.remote("team/early", TOKEN), "main"]);
+        let job = runner.next_job();
+        let id = job["id"].as_i64().expect("id");
+        let (status, _) = server.post(&format!("projects/team%2Fearly/jobs/{id}/cancel"), json!({}));
+        assert_eq!(status, 201);
+        // The runner (graceful or not) gives the job up when its confirmation is answered so.
+        assert_eq!(
+            runner.update(&job, json!({"state": "running"})),
+            (200, "canceled".into())
+        );
+        let pipeline = server.finished_pipeline("team%2Fearly", "main", 0);
+        assert_eq!(pipeline["status"], "canceled", "{pipeline}");
+    }
+}

@@ -24,7 +24,7 @@ use gantry_store::db::{
     EventBatch, Job, JobUpdate, NewArtifact, Pipeline, PipelineUpdate, Project, StoreError, TraceAppend,
 };
 use remote::Remote;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -150,6 +150,8 @@ struct Actor {
     tasks: usize,
     /// Jobs queued for or held by remote runners.
     remote: HashMap<JobId, Remote>,
+    /// Jobs that failed as stuck while queued for a runner: their retry gets a new row.
+    stuck: HashSet<JobId>,
     project: Project,
     protected: bool,
     traces: Vec<Vec<u8>>,
@@ -261,6 +263,7 @@ impl Actor {
             started: HashMap::new(),
             tasks: 0,
             remote: HashMap::new(),
+            stuck: HashSet::new(),
             project,
             protected,
             traces: vec![Vec::new(); n],
@@ -584,7 +587,7 @@ impl Actor {
         let written = self.written[i];
         // A queued attempt that ended without running (stuck: no runner took it) is an
         // attempt too: its retry gets a row of its own, as in GitLab.
-        let ended_queued = written == Status::Pending && self.engine.state(job).failure.is_some();
+        let ended_queued = self.stuck.remove(&job);
         if ended_queued
             || matches!(
                 written,

@@ -248,8 +248,18 @@ impl Actor {
                 }
                 self.scheduler.dispatch().push(r.queued.clone());
             } else if r.started && r.seen.elapsed() > config.runner_heartbeat_timeout {
-                lost.push((*job, r.queued.job_id));
-            } else if !r.started && r.taken.is_none() && r.queued_at.elapsed() > config.pending_job_timeout {
+                if self.scheduler.dispatch().is_canceling(r.queued.job_id) {
+                    // Someone asked to stop it and its runner went quiet: it ends canceled.
+                    ended.push((*job, r.queued.job_id, JobResult::Canceled));
+                } else {
+                    lost.push((*job, r.queued.job_id));
+                }
+            } else if !r.started
+                && r.taken.is_none()
+                && r.queued_at.elapsed() > config.pending_job_timeout
+                // Out of the queue first, so that no runner takes it while it fails.
+                && self.scheduler.dispatch().remove(r.queued.job_id)
+            {
                 stuck.push(*job);
                 ended.push((
                     *job,
@@ -262,6 +272,8 @@ impl Actor {
             }
         }
         for job in stuck {
+            // Its retry, if any, is an attempt of its own (see `Actor::start`).
+            self.stuck.insert(job);
             let line = format!(
                 "ERROR: no runner took this job within {} s (is a runner with its tags online and unpaused?); the job failed as stuck\n",
                 config.pending_job_timeout.as_secs()
