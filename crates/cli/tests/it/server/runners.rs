@@ -135,6 +135,23 @@ impl FakeRunner<'_> {
     }
 }
 
+impl<'a> FakeRunner<'a> {
+    /// A project `team/<project>` and an instance runner with the tag `tag`, speaking for it.
+    fn for_project(server: &'a Server, project: &str, tag: &str) -> Self {
+        let (status, body) = server.post("projects", json!({"name": project, "namespace": "team"}));
+        assert_eq!(status, 201, "{body}");
+        let (status, created) = server.post(
+            "user/runners",
+            json!({"runner_type": "instance_type", "tag_list": [tag]}),
+        );
+        assert_eq!(status, 201, "{created}");
+        FakeRunner {
+            server,
+            token: created["token"].as_str().expect("token").to_owned(),
+        }
+    }
+}
+
 impl FakeRunner<'_> {
     /// `POST /jobs/:id/artifacts` with `bytes` as the `file` part.
     fn upload(&self, job: &Value, query: &str, filename: &str, bytes: Vec<u8>) -> u16 {
@@ -535,17 +552,7 @@ fn a_log_past_the_servers_limit_fails_the_job_and_the_runner_is_told_to_stop() {
     for database in databases() {
         let data = tempfile::tempdir().expect("data dir");
         let server = Server::start_with(data.path(), database.as_deref(), &["--max-trace-bytes", "1000"]);
-        let (status, project) = server.post("projects", json!({"name": "noisy", "namespace": "team"}));
-        assert_eq!(status, 201, "{project}");
-        let (status, created) = server.post(
-            "user/runners",
-            json!({"runner_type": "instance_type", "tag_list": ["remote"]}),
-        );
-        assert_eq!(status, 201, "{created}");
-        let runner = FakeRunner {
-            server: &server,
-            token: created["token"].as_str().expect("token").to_owned(),
-        };
+        let runner = FakeRunner::for_project(&server, "noisy", "remote");
         let work = Work::new(&[(".gitlab-ci.yml", "noisy:\n  tags: [remote]\n  script: ['yes']\n")]);
         work.git(&["push", "-q", &server.remote("team/noisy", TOKEN), "main"]);
         let job = runner.next_job();
@@ -570,17 +577,7 @@ fn a_job_canceled_before_its_runner_confirms_it_ends_canceled_on_the_confirmatio
     for database in databases() {
         let data = tempfile::tempdir().expect("data dir");
         let server = Server::start(data.path(), database.as_deref());
-        let (status, project) = server.post("projects", json!({"name": "early", "namespace": "team"}));
-        assert_eq!(status, 201, "{project}");
-        let (status, created) = server.post(
-            "user/runners",
-            json!({"runner_type": "instance_type", "tag_list": ["remote"]}),
-        );
-        assert_eq!(status, 201, "{created}");
-        let runner = FakeRunner {
-            server: &server,
-            token: created["token"].as_str().expect("token").to_owned(),
-        };
+        let runner = FakeRunner::for_project(&server, "early", "remote");
         let work = Work::new(&[(".gitlab-ci.yml", "early:\n  tags: [remote]\n  script: ['true']\n")]);
         work.git(&["push", "-q", &server.remote("team/early", TOKEN), "main"]);
         let job = runner.next_job();
