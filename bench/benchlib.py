@@ -1,5 +1,5 @@
 """Helpers the server benchmarks share (bench/server.py, bench/runners.py)."""
-import json, os, socket, subprocess, sys, time
+import json, os, re, socket, subprocess, sys, time
 import urllib.request
 from datetime import datetime, timezone
 
@@ -53,3 +53,44 @@ def wait(fn, what, timeout=300):
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def commit(work, files, message):
+    """Writes `files` (name -> text) in `work` and commits everything."""
+    for name, text in files.items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", message)
+
+
+def first_job_start(proj, ref):
+    """The `started_at` (ms) of the first job of `ref`'s newest pipeline, or None yet."""
+    ps = api(f"{proj}/pipelines?ref={ref}")
+    if not ps:
+        return None
+    jobs = api(f"{proj}/pipelines/{ps[0]['id']}/jobs")
+    s = jobs[0].get("started_at") if jobs else None
+    return ms(s) if s else None
+
+
+def successful_pipeline(proj, ref, what, timeout=1200):
+    """Waits for `ref`'s newest pipeline to finish; exits unless it succeeded."""
+    def finished():
+        ps = api(f"{proj}/pipelines?ref={ref}")
+        if not ps:
+            return None
+        p = api(f"{proj}/pipelines/{ps[0]['id']}")
+        return p if p.get("finished_at") else None
+    p = wait(finished, what, timeout=timeout)
+    if p["status"] != "success":
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {what} ended {p['status']}")
+    return p
+
+
+def receive_pack_starts(log_path):
+    """When (ms) the server started on each `POST git-receive-pack`, from its request log
+    (`GANTRY_LOG=tower_http=debug`)."""
+    with open(log_path) as f:
+        return [ms(re.match(r"(\S+Z)", line).group(1)[:23] + "Z") for line in f
+                if "POST" in line and "git-receive-pack" in line and "started processing" in line]

@@ -25,7 +25,8 @@ import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, thread
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import TOKEN, api, free_port, git, ms, pct, rss_kb, wait  # noqa: E402
+from benchlib import (TOKEN, api, commit, first_job_start, free_port, git, ms, pct,  # noqa: E402
+                      receive_pack_starts, rss_kb, successful_pipeline, wait)
 
 
 class Poller(threading.Thread):
@@ -131,49 +132,24 @@ def main():
             f.write("job:\n  script: ['true']\n")
         latencies, starts = [], []
         for i in range(a.pushes):
-            with open(os.path.join(work, "n.txt"), "w") as f:
-                f.write(str(i))
-            git(work, "add", "-A")
-            git(work, "commit", "-q", "-m", f"c{i}")
+            commit(work, {"n.txt": str(i)}, f"c{i}")
             branch = f"b{i}"
             t0 = time.time() * 1000
             git(work, "push", "-q", remote, f"HEAD:refs/heads/{branch}")
-
-            def started():
-                ps = api(f"{proj}/pipelines?ref={branch}")
-                if not ps:
-                    return None
-                jobs = api(f"{proj}/pipelines/{ps[0]['id']}/jobs")
-                s = jobs[0].get("started_at") if jobs else None
-                return ms(s) if s else None
-            s = wait(started, f"the job of {branch} to start")
+            s = wait(lambda: first_job_start(proj, branch), f"the job of {branch} to start")
             latencies.append(s - t0)
             starts.append(s)
             time.sleep(0.3)  # the runner is back in its long poll
         log_file.flush()
-        with open(log_path) as f:
-            receive = [ms(re.match(r"(\S+Z)", line).group(1)[:23] + "Z") for line in f
-                       if "POST" in line and "git-receive-pack" in line and "started processing" in line]
+        receive = receive_pack_starts(log_path)
         from_receive = [s - r for s, r in zip(starts, receive)]
 
         start_runner("second")
         time.sleep(2)
         lines = [f"job-{j:04d}: {{script: ['true']}}" for j in range(a.jobs)]
-        with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
-            f.write("\n".join(lines) + "\n")
-        git(work, "add", "-A")
-        git(work, "commit", "-q", "-m", "many jobs")
+        commit(work, {".gitlab-ci.yml": "\n".join(lines) + "\n"}, "many jobs")
         git(work, "push", "-q", remote, "HEAD:refs/heads/many")
-
-        def finished():
-            ps = api(f"{proj}/pipelines?ref=many")
-            if not ps:
-                return None
-            p = api(f"{proj}/pipelines/{ps[0]['id']}")
-            return p if p.get("finished_at") else None
-        p = wait(finished, "the many-jobs pipeline", timeout=1200)
-        if p["status"] != "success":
-            sys.exit(f"bench/runners.py: the many-jobs pipeline ended {p['status']}")
+        p = successful_pipeline(proj, "many", "the many-jobs pipeline")
         seconds = (ms(p["finished_at"]) - ms(p["created_at"])) / 1000
         per_runner = {}
         page = 1
@@ -219,10 +195,7 @@ def main():
                 sys.exit(f"bench/runners.py: a probe got {r.status}")
         conn.close()
         probes = poll_ms + api_ms
-        with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
-            f.write("polled:\n  tags: [poll]\n  script: ['true']\n")
-        git(work, "add", "-A")
-        git(work, "commit", "-q", "-m", "a job for the pollers")
+        commit(work, {".gitlab-ci.yml": "polled:\n  tags: [poll]\n  script: ['true']\n"}, "a job for the pollers")
         t0 = time.time() * 1000
         git(work, "push", "-q", remote, "HEAD:refs/heads/polled")
         got = wait(lambda: next((j for t in pollers for j in t.jobs), None), "a poller to get the job", 60)

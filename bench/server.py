@@ -21,7 +21,8 @@ Writes bench/out/server.json and prints a summary.
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import TOKEN, api, free_port, git, ms, pct, rss_kb, wait  # noqa: E402
+from benchlib import (TOKEN, api, commit, first_job_start, free_port, git, ms, pct,  # noqa: E402
+                      receive_pack_starts, rss_kb, successful_pipeline, wait)
 
 
 def main():
@@ -61,23 +62,12 @@ def main():
 
         latencies, after_push, starts = [], [], []
         for i in range(a.pushes):
-            with open(os.path.join(work, "n.txt"), "w") as f:
-                f.write(str(i))
-            git(work, "add", "-A")
-            git(work, "commit", "-q", "-m", f"c{i}")
+            commit(work, {"n.txt": str(i)}, f"c{i}")
             branch = f"b{i}"
             t0 = time.time() * 1000
             git(work, "push", "-q", remote, f"HEAD:refs/heads/{branch}")
             t1 = time.time() * 1000
-
-            def started():
-                ps = api(f"{proj}/pipelines?ref={branch}")
-                if not ps:
-                    return None
-                jobs = api(f"{proj}/pipelines/{ps[0]['id']}/jobs")
-                s = jobs[0].get("started_at") if jobs else None
-                return ms(s) if s else None
-            s = wait(started, f"the job of {branch} to start")
+            s = wait(lambda: first_job_start(proj, branch), f"the job of {branch} to start")
             latencies.append(s - t0)
             after_push.append(s - t1)
             starts.append(s)
@@ -85,30 +75,16 @@ def main():
         lines = [f"stages: [{', '.join(f's{k}' for k in range(a.stages))}]"]
         for j in range(a.jobs):
             lines.append(f"job-{j:04d}: {{stage: s{j * a.stages // a.jobs}, script: ['true']}}")
-        with open(os.path.join(work, ".gitlab-ci.yml"), "w") as f:
-            f.write("\n".join(lines) + "\n")
-        git(work, "add", "-A")
-        git(work, "commit", "-q", "-m", "many jobs")
+        commit(work, {".gitlab-ci.yml": "\n".join(lines) + "\n"}, "many jobs")
         git(work, "push", "-q", remote, "HEAD:refs/heads/many")
-
-        def finished():
-            ps = api(f"{proj}/pipelines?ref=many")
-            if not ps:
-                return None
-            p = api(f"{proj}/pipelines/{ps[0]['id']}")
-            return p if p.get("finished_at") else None
-        p = wait(finished, "the many-jobs pipeline", timeout=1200)
-        if p["status"] != "success":
-            sys.exit(f"bench/server.py: the many-jobs pipeline ended {p['status']}")
+        p = successful_pipeline(proj, "many", "the many-jobs pipeline")
         seconds = (ms(p["finished_at"]) - ms(p["created_at"])) / 1000
         time.sleep(2)
         idle_after = rss_kb(server.pid)
         time.sleep(max(0, a.settle - 2))
         idle_settled = rss_kb(server.pid)
         log_file.flush()
-        with open(log_path) as f:
-            receive = [ms(re.match(r"(\S+Z)", line).group(1)[:23] + "Z") for line in f
-                       if "POST" in line and "git-receive-pack" in line and "started processing" in line]
+        receive = receive_pack_starts(log_path)
         # One request per push: the latency pushes, then the many-jobs one.
         if len(receive) != a.pushes + 1:
             sys.exit(f"bench/server.py: {len(receive)} receive-pack requests logged, "
