@@ -7,7 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// Package names of the pure crates: no IO, no clock, no async runtime (ARCHITECTURE.md).
 /// A name with no crate in the workspace yet is skipped.
-pub const PURE_CRATES: &[&str] = &["gantry-config", "gantry-rules", "gantry-plan", "gantry-engine"];
+pub const PURE_CRATES: &[&str] = &[
+    "gantry-config",
+    "gantry-rules",
+    "gantry-plan",
+    "gantry-engine",
+    "gantry-web",
+];
 
 /// The workspace under check.
 #[derive(Debug, Clone)]
