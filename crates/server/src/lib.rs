@@ -5,16 +5,18 @@
 //! Start one with [`app::start`]; tests can also build the [`app::router`] around a state.
 
 pub mod access;
-mod api;
+pub(crate) mod api;
 pub mod app;
 pub mod auth;
 mod bootstrap;
 mod clock;
 pub mod config;
+mod dashboard;
 mod error;
 pub mod git;
 mod githost;
 mod housekeeping;
+pub mod live;
 pub mod metrics;
 pub mod scheduler;
 pub mod secrets;

@@ -221,7 +221,7 @@ pub(super) async fn artifacts(
 
 /// The archive of job `job_id` as a download, streamed from the blob store (404 when the
 /// job has none).
-pub(super) async fn archive_download(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
+pub(crate) async fn archive_download(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
     let archive = state
         .core
         .db

@@ -2,7 +2,7 @@
 //! pagination headers and error bodies, so scripts written for GitLab's API mostly work.
 
 mod entities;
-mod jobs;
+pub(crate) mod jobs;
 mod openapi;
 mod paging;
 mod pipelines;

@@ -99,7 +99,7 @@ pub(super) async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     let project = find_project(&state, &user, &id, Level::Developer).await?;
     let vars = body.variables.into_iter().map(|v| (v.key, v.value)).collect();
-    let pipeline = start(&state, &project, &body.ref_name, "api", vars).await?;
+    let pipeline = start(&state, &project, &body.ref_name, "api", vars, Some(user.id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(entities::pipeline(&state.core, &project, &pipeline)),
@@ -114,6 +114,7 @@ async fn start(
     ref_name: &str,
     source: &str,
     variables: Vec<(String, String)>,
+    user_id: Option<i64>,
 ) -> Result<Pipeline, ApiError> {
     let repo = state
         .core
@@ -137,6 +138,7 @@ async fn start(
         before_sha: None,
         source: source.to_owned(),
         variables,
+        user_id,
     };
     match state.scheduler.create(project, request).await {
         Ok(Some(pipeline)) => Ok(pipeline),
@@ -258,7 +260,7 @@ pub(super) async fn trigger(
                 .map(|name| (name.to_owned(), v.clone()))
         })
         .collect();
-    let pipeline = start(&state, &project, &ref_name, "trigger", variables).await?;
+    let pipeline = start(&state, &project, &ref_name, "trigger", variables, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(entities::pipeline(&state.core, &project, &pipeline)),

@@ -335,7 +335,13 @@ pub(super) async fn trace(
     }
     state.scheduler.runner_seen(job.pipeline_id, plan_index, job.id);
     let (code, len) = match state.core.db.append_trace(job.id, start, &bytes).await {
-        Ok(len) => (StatusCode::ACCEPTED, len),
+        Ok(len) => {
+            state
+                .core
+                .live
+                .send(crate::live::Change::Trace { job_id: job.id });
+            (StatusCode::ACCEPTED, len)
+        }
         Err(StoreError::TraceOffset { expected, .. }) => (StatusCode::RANGE_NOT_SATISFIABLE, expected),
         Err(e) => return Err(e.into()),
     };

@@ -29,6 +29,9 @@ pub(super) struct NewUser {
     username: String,
     #[serde(default)]
     admin: bool,
+    /// Signs in to the dashboard with it (at least 8 characters), as GitLab's `password`.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// A user name as GitLab allows it: letters, digits, `_`, `-`, `.`, not starting with `-`
@@ -51,13 +54,34 @@ pub(super) async fn create(
     if !valid_username(&body.username) {
         return Err(ApiError::BadRequest("username is invalid".into()));
     }
+    let phc = match &body.password {
+        Some(p) if p.chars().count() < 8 => {
+            return Err(ApiError::BadRequest(
+                "password is too short (minimum is 8 characters)".into(),
+            ));
+        }
+        Some(p) => {
+            let p = p.clone();
+            Some(
+                tokio::task::spawn_blocking(move || crate::dashboard::hash_password(&p))
+                    .await
+                    .map_err(ApiError::internal)??,
+            )
+        }
+        None => None,
+    };
     match state
         .core
         .db
         .create_user(&body.username, body.admin, now_ms())
         .await
     {
-        Ok(user) => Ok((StatusCode::CREATED, Json(entities::user(&state.core, &user)))),
+        Ok(user) => {
+            if let Some(phc) = &phc {
+                state.core.db.set_password_hash(user.id, Some(phc)).await?;
+            }
+            Ok((StatusCode::CREATED, Json(entities::user(&state.core, &user))))
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict("Username has already been taken".into())),
         Err(e) => Err(e.into()),
     }

@@ -14,6 +14,7 @@ mod variables;
 use crate::app::Core;
 use crate::clock::now_ms;
 use actor::ActorMsg;
+pub(crate) use actor::status_of;
 use gantry_engine::JobId;
 use gantry_store::db::{NewJob, NewPipeline, Pipeline, Project, StoreError};
 use source::RepoSource;
@@ -50,6 +51,8 @@ pub struct PipelineRequest {
     pub source: String,
     /// Pipeline variables (highest precedence).
     pub variables: Vec<(String, String)>,
+    /// Who it runs for (the pusher, the API caller), if anyone.
+    pub user_id: Option<i64>,
 }
 
 /// The compiled inputs of a pipeline, rebuilt the same way after a restart.
@@ -59,6 +62,8 @@ pub(crate) struct Compiled {
     pub(crate) auto_cancel: gantry_engine::AutoCancel,
     pub(crate) created: bool,
     pub(crate) errors: Vec<String>,
+    /// The first line of the commit's message.
+    pub(crate) commit_title: String,
 }
 
 /// Starts and reaches pipeline actors.
@@ -117,6 +122,8 @@ impl Scheduler {
             status: if failed { "failed" } else { "created" }.to_owned(),
             config_errors: failed.then(|| serde_json::to_string(&compiled.errors).unwrap_or_default()),
             variables_json: serde_json::to_string(&request.variables).unwrap_or_else(|_| "[]".into()),
+            user_id: request.user_id,
+            commit_title: compiled.commit_title.clone(),
         };
         let pipeline = core.db.create_pipeline(&new, now).await?;
         core.metrics.pipeline_created(&pipeline.source);
@@ -135,9 +142,29 @@ impl Scheduler {
                 allow_failure: j.allow_failure,
                 when: when_word(j.when).to_owned(),
                 plan_index: i64::try_from(i).unwrap_or(0),
+                needs_json: serde_json::to_string(
+                    &j.needs
+                        .iter()
+                        .flatten()
+                        .map(|n| n.job.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_else(|_| "[]".into()),
+                variable_names: serde_json::to_string(
+                    &j.variables
+                        .iter()
+                        .map(|(name, _)| name)
+                        .filter(|n| *n != "CI" && !n.starts_with("CI_") && !n.starts_with("GITLAB_"))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_else(|_| "[]".into()),
             })
             .collect();
         core.db.create_jobs(pipeline.id, &new_jobs, now).await?;
+        core.live.send(crate::live::Change::Pipeline {
+            project_id: project.id,
+            pipeline_id: pipeline.id,
+        });
         // Before any job is queued: runners fetch the commit by this ref.
         let pipeline_ref = format!("refs/pipelines/{}", pipeline.id);
         let kept = match core.repos.open(&project.path) {
@@ -369,6 +396,7 @@ pub(crate) async fn compile(
             return None;
         }
         let (message, author, timestamp) = source.commit();
+        let commit_title = message.lines().next().unwrap_or_default().to_owned();
         let before = request.before_sha.clone().unwrap_or_default();
         let ctx = gantry_plan::Context {
             source: request.source.clone(),
@@ -421,6 +449,7 @@ pub(crate) async fn compile(
             auto_cancel,
             created,
             errors,
+            commit_title,
         })
     })
     .await

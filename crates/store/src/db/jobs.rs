@@ -13,7 +13,7 @@ macro_rules! job_columns {
     () => {
         "id, pipeline_id, project_id, name, stage, stage_idx, status, allow_failure, \"when\", \
          plan_index, attempt, retried, exit_code, failure_reason, runner_id, created_at, queued_at, \
-         started_at, finished_at"
+         started_at, finished_at, needs_json, variable_names"
     };
 }
 
@@ -34,6 +34,10 @@ pub struct NewJob {
     pub when: String,
     /// Its position in the server's compiled plan, to find its definition again.
     pub plan_index: i64,
+    /// The names of the jobs it `needs`, as a JSON array (`[]` for none).
+    pub needs_json: String,
+    /// The names of the variables its configuration defines, as a JSON array.
+    pub variable_names: String,
 }
 
 /// One attempt of a job.
@@ -79,6 +83,10 @@ pub struct Job {
     pub started_at: Option<i64>,
     /// When it finished (epoch ms).
     pub finished_at: Option<i64>,
+    /// The names of the jobs it `needs`, as a JSON array.
+    pub needs_json: String,
+    /// The names of the variables its configuration defines, as a JSON array.
+    pub variable_names: String,
 }
 
 /// What to change in a job; `None` leaves a column as it is.
@@ -124,8 +132,8 @@ impl Db {
         for job in jobs {
             let row: Job = sqlx::query_as(concat!(
                 "INSERT INTO jobs (pipeline_id, project_id, name, stage, stage_idx, status, allow_failure, \
-                 \"when\", plan_index, created_at, queued_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
+                 \"when\", plan_index, created_at, queued_at, needs_json, variable_names) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
                 job_columns!()
             ))
             .bind(pipeline_id)
@@ -139,6 +147,8 @@ impl Db {
             .bind(job.plan_index)
             .bind(now_ms)
             .bind((job.status == "pending").then_some(now_ms))
+            .bind(&job.needs_json)
+            .bind(&job.variable_names)
             .fetch_one(&mut *w.tx)
             .await
             .map_err(query_error(OP))?;
@@ -174,8 +184,8 @@ impl Db {
         };
         let new = sqlx::query_as(concat!(
             "INSERT INTO jobs (pipeline_id, project_id, name, stage, stage_idx, status, allow_failure, \
-             \"when\", plan_index, attempt, created_at, queued_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $10) RETURNING ",
+             \"when\", plan_index, attempt, created_at, queued_at, needs_json, variable_names) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $10, $11, $12) RETURNING ",
             job_columns!()
         ))
         .bind(old.pipeline_id)
@@ -188,6 +198,8 @@ impl Db {
         .bind(old.plan_index)
         .bind(old.attempt + 1)
         .bind(now_ms)
+        .bind(&old.needs_json)
+        .bind(&old.variable_names)
         .fetch_one(&mut *w.tx)
         .await
         .map_err(query_error(OP))?;

@@ -5,7 +5,7 @@
 //! reads the clock.
 //!
 //! One module per aggregate, each adding its methods to [`Db`]: users and tokens, projects,
-//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers.
+//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers, sessions.
 
 mod args;
 mod artifacts;
@@ -19,6 +19,7 @@ mod pipelines;
 mod projects;
 mod registration;
 mod runners;
+mod sessions;
 mod traces;
 mod triggers;
 mod users;
@@ -34,6 +35,7 @@ pub use page::Page;
 pub use pipelines::{FINISHED_PIPELINE_STATUSES, NewPipeline, Pipeline, PipelineFilter, PipelineUpdate};
 pub use projects::{MAINTAINER_ACCESS, NewProject, Project, ProtectedBranch};
 pub use runners::{NewRunner, Runner, RunnerUpdate, tags_text};
+pub use sessions::Session;
 pub use triggers::Trigger;
 pub use users::{TOKEN_LAST_USED_RESOLUTION_MS, Token, User};
 pub use variables::Variable;

@@ -14,7 +14,7 @@ pub const FINISHED_PIPELINE_STATUSES: [&str; 4] = ["success", "failed", "cancele
 macro_rules! pipeline_columns {
     () => {
         "id, project_id, iid, ref_name, tag, sha, before_sha, source, status, config_errors, \
-         variables_json, created_at, updated_at, started_at, finished_at, duration"
+         variables_json, created_at, updated_at, started_at, finished_at, duration, user_id, commit_title"
     };
 }
 
@@ -39,6 +39,10 @@ pub struct NewPipeline {
     pub config_errors: Option<String>,
     /// The pipeline variables given with the trigger, as JSON text.
     pub variables_json: String,
+    /// The user it runs for (who pushed, or called the API), if any.
+    pub user_id: Option<i64>,
+    /// The first line of its commit's message.
+    pub commit_title: String,
 }
 
 /// A pipeline.
@@ -77,6 +81,10 @@ pub struct Pipeline {
     pub finished_at: Option<i64>,
     /// How long it ran, in seconds, as GitLab reports it.
     pub duration: Option<i64>,
+    /// The user it runs for, if any.
+    pub user_id: Option<i64>,
+    /// The first line of its commit's message.
+    pub commit_title: String,
 }
 
 impl Pipeline {
@@ -138,8 +146,8 @@ impl Db {
         })?;
         let pipeline = sqlx::query_as(concat!(
             "INSERT INTO pipelines (project_id, iid, ref_name, tag, sha, before_sha, source, status, \
-             config_errors, variables_json, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
+             config_errors, variables_json, created_at, updated_at, user_id, commit_title) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING ",
             pipeline_columns!()
         ))
         .bind(new.project_id)
@@ -153,6 +161,8 @@ impl Db {
         .bind(&new.config_errors)
         .bind(&new.variables_json)
         .bind(now_ms)
+        .bind(new.user_id)
+        .bind(&new.commit_title)
         .fetch_one(&mut *w.tx)
         .await
         .map_err(query_error(OP))?;

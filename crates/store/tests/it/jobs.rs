@@ -15,6 +15,8 @@ pub(crate) fn new_job(name: &str, status: &str, plan_index: i64) -> NewJob {
         allow_failure: plan_index % 2 == 1,
         when: "on_success".to_owned(),
         plan_index,
+        needs_json: "[\"build\"]".to_owned(),
+        variable_names: "[]".to_owned(),
     }
 }
 
@@ -34,6 +36,7 @@ async fn jobs_are_created_in_order_and_pending_ones_are_queued() {
         assert_eq!(jobs.len(), 2);
         let (build, lint) = (&jobs[0], &jobs[1]);
         assert_eq!((build.pipeline_id, build.project_id), (pl.id, p.id));
+        assert_eq!(build.needs_json, r#"["build"]"#, "needs are kept for the graph");
         assert_eq!(
             (build.name.as_str(), build.stage.as_str(), build.stage_idx),
             ("build", "test", 1)
@@ -51,6 +54,8 @@ async fn jobs_are_created_in_order_and_pending_ones_are_queued() {
         );
         assert_eq!(db.job(lint.id).await.expect("read"), Some(lint.clone()));
         assert_eq!(db.jobs_of_pipeline(pl.id, false).await.expect("list"), jobs);
+        let retry = db.create_retry(build.id, NOW + 1).await.expect("retry");
+        assert_eq!(retry.needs_json, build.needs_json, "a retry keeps them");
         let err = db
             .create_jobs(pl.id + 99, &[new_job("x", "created", 0)], NOW)
             .await

@@ -14,6 +14,7 @@ mod migrations;
 mod pipelines;
 mod projects;
 mod runners;
+mod sessions;
 mod traces;
 mod triggers;
 mod users;

@@ -15,13 +15,18 @@ pub(crate) fn new_pipeline(project_id: i64, ref_name: &str) -> NewPipeline {
         status: "created".to_owned(),
         config_errors: None,
         variables_json: "[]".to_owned(),
+        user_id: None,
+        commit_title: "Add the pipeline".to_owned(),
     }
 }
 
 pub(crate) async fn pipeline(db: &Db, project_id: i64) -> Pipeline {
-    db.create_pipeline(&new_pipeline(project_id, "main"), NOW)
+    let p = db
+        .create_pipeline(&new_pipeline(project_id, "main"), NOW)
         .await
-        .expect("pipeline")
+        .expect("pipeline");
+    assert_eq!(p.commit_title, "Add the pipeline", "the commit's title is kept");
+    p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

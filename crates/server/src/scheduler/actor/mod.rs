@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 /// A pending trace is written once it holds this many bytes (else on the next tick).
 const TRACE_FLUSH_BYTES: usize = 64 << 10;
 /// How often pending traces are written while jobs run.
-const TRACE_TICK: Duration = Duration::from_millis(200);
+const TRACE_TICK: Duration = Duration::from_millis(100);
 /// Most messages handled (and their events stored) in one step.
 const BATCH: usize = 256;
 
@@ -186,6 +186,7 @@ impl Actor {
             before_sha: Some(pipeline.before_sha.clone()),
             source: pipeline.source.clone(),
             variables: variables.clone(),
+            user_id: pipeline.user_id,
         };
         let id = u64::try_from(pipeline.id).unwrap_or(0);
         let iid = u64::try_from(pipeline.iid).unwrap_or(0);
@@ -471,6 +472,9 @@ impl Actor {
                 for (&i, len) in included.iter().zip(recorded.trace_lens) {
                     self.trace_len[i] = len;
                     self.traces[i].clear();
+                    self.core.live.send(crate::live::Change::Trace {
+                        job_id: self.rows[i].id,
+                    });
                 }
             }
             Err(StoreError::TraceOffset { .. }) => {
@@ -543,6 +547,12 @@ impl Actor {
 
     /// Records that these updates are in the database.
     fn wrote(&mut self, jobs: &[(usize, JobUpdate)], pipeline: Option<&PipelineUpdate>) {
+        if !jobs.is_empty() || pipeline.is_some() {
+            self.core.live.send(crate::live::Change::Pipeline {
+                project_id: self.pipeline.project_id,
+                pipeline_id: self.pipeline.id,
+            });
+        }
         for (i, update) in jobs {
             if let Some(status) = &update.status {
                 self.written[*i] = status_of(status);
@@ -672,6 +682,7 @@ impl Actor {
             Err(e) => return Err(e),
         };
         self.trace_len[i] = len;
+        self.core.live.send(crate::live::Change::Trace { job_id: row });
         Ok(())
     }
 
@@ -713,7 +724,8 @@ impl Actor {
     }
 }
 
-fn status_of(word: &str) -> Status {
+/// The engine status of a stored status word.
+pub(crate) fn status_of(word: &str) -> Status {
     match word {
         "pending" => Status::Pending,
         "running" => Status::Running,
