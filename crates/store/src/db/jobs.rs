@@ -311,6 +311,28 @@ impl Db {
             .await
             .map_err(query_error("claiming a pending job"))
     }
+
+    /// Keeps the (sealed) variables a manual job is played with; `false` for an unknown job.
+    pub async fn set_play_variables(&self, job_id: i64, sealed: Option<&[u8]>) -> Result<bool, StoreError> {
+        let _lock = self.write_lock().await;
+        let done = sqlx::query("UPDATE jobs SET play_variables = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("keeping a job's play variables"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The sealed variables a job was played with, if any.
+    pub async fn play_variables(&self, job_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let v: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT play_variables FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("reading a job's play variables"))?;
+        Ok(v.flatten())
+    }
 }
 
 /// The `UPDATE` that applies `update` to job `id`; `None` when it changes nothing.

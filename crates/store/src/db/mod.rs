@@ -5,12 +5,13 @@
 //! reads the clock.
 //!
 //! One module per aggregate, each adding its methods to [`Db`]: users and tokens, projects,
-//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers, sessions.
+//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers, sessions, environments and deployments.
 
 mod args;
 mod artifacts;
 mod column;
 mod connect;
+mod environments;
 mod error;
 mod events;
 mod jobs;
@@ -28,6 +29,7 @@ mod variables;
 pub use artifacts::{Artifact, NewArtifact};
 pub use column::DbBool;
 pub use connect::{Backend, Db};
+pub use environments::{Deployment, DeploymentRecord, Environment};
 pub use error::StoreError;
 pub use events::{EventBatch, Recorded, TraceAppend};
 pub use jobs::{Job, JobUpdate, NewJob};

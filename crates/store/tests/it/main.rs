@@ -8,6 +8,7 @@
 mod artifacts;
 mod backend;
 mod blob;
+mod environments;
 mod events;
 mod jobs;
 mod migrations;
