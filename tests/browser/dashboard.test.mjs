@@ -137,7 +137,7 @@ unit:
 ship:
   stage: deploy
   when: manual
-  script: echo shipped
+  script: echo "shipping to \${SHIP_TO:-nowhere}"
 `;
 
 test('a pipeline goes from running to passed live; a failed job shows its log, is retried, a manual job is played', { skip, timeout: 240000 }, async () => {
@@ -161,7 +161,15 @@ test('a pipeline goes from running to passed live; a failed job shows its log, i
   await page.locator('.graph .job[data-job="ship"].st-manual').waitFor();
   assert.equal(await page.locator('svg.needs path[data-from="build"][data-to="unit"]').count(), 1);
   await shot(page, 'pipeline');
-  await page.getByRole('button', { name: 'Play ship' }).click();
+  // The manual job is played from its page, with a variable.
+  await page.locator('.graph .job[data-job="ship"] a').click();
+  await page.locator('#job form.play').getByLabel('Variable key').fill('SHIP_TO');
+  await page.locator('#job form.play').getByLabel('Variable value').fill('the moon');
+  await page.locator('#job').getByRole('button', { name: 'Run job' }).click();
+  await page.locator('#log .ln', { hasText: /^\d+shipping to the moon$/ }).waitFor({ timeout: 30000 });
+  await page.locator('#job h1 .st-success').waitFor({ timeout: 30000 });
+  await page.locator('.vars-names code', { hasText: 'SHIP_TO' }).waitFor();
+  await page.goBack();
   await page.locator('.graph .job[data-job="ship"].st-success').waitFor({ timeout: 30000 });
 
   // Run pipeline with FAIL=1 from the form: unit fails with its reason.
@@ -197,10 +205,18 @@ test('a pipeline goes from running to passed live; a failed job shows its log, i
   await page.getByRole('link', { name: 'summary.txt' }).waitFor();
   await shot(page, 'artifacts');
 
+  // Settings: a masked variable is added from the form; its value never reaches the page.
   await page.goto(`${base}/me/app/-/settings/ci_cd`);
+  const form = page.locator('form[data-api$="/variables"]');
+  await form.getByLabel('Key').fill('DEPLOY_TOKEN');
+  await form.getByLabel('Value').fill('super-secret-value-42');
+  await form.getByLabel('Masked').check();
+  await form.getByRole('button', { name: 'Add variable' }).click();
+  const added = page.locator('tr', { hasText: 'DEPLOY_TOKEN' });
+  await added.waitFor();
+  assert.match(await added.innerText(), /masked/);
+  assert.ok(!(await page.content()).includes('super-secret-value-42'), 'a masked value is never in the page');
   await shot(page, 'settings');
-  await page.goto(`${base}/me/app/-/environments`);
-  await shot(page, 'environments');
 
   // Dark theme, narrow screen.
   const narrow = await browser.newContext({ viewport: { width: 390, height: 800 }, colorScheme: 'dark' });
@@ -209,6 +225,63 @@ test('a pipeline goes from running to passed live; a failed job shows its log, i
   await phone.goto(`${base}/me/app/-/pipelines`);
   await shot(phone, 'pipelines-narrow-dark');
   await narrow.close();
+  await context.close();
+});
+
+test('environments: review apps grouped, stop runs on_stop, an earlier deployment is deployed again', { skip, timeout: 180000 }, async () => {
+  const project = await push('site', {
+    '.gitlab-ci.yml': `review:
+  script: echo "deploying review of $CI_COMMIT_REF_SLUG"
+  environment:
+    name: review/$CI_COMMIT_REF_SLUG
+    url: http://review-$CI_COMMIT_REF_SLUG.example
+    on_stop: stop_review
+stop_review:
+  when: manual
+  script: echo "stopping review of $CI_COMMIT_REF_SLUG"
+  environment:
+    name: review/$CI_COMMIT_REF_SLUG
+    action: stop
+production:
+  script: echo "deploying production from pipeline $CI_PIPELINE_IID"
+  environment: production
+`,
+  });
+  const done = async (id) => until(`pipeline ${id}`, async () => (await api('GET', `/projects/${project.id}/pipelines/${id}`)).status === 'success', 60000);
+  const first = await until('the pipeline', async () => (await api('GET', `/projects/${project.id}/pipelines`))[0]);
+  await done(first.id);
+  const second = await api('POST', `/projects/${project.id}/pipeline`, { ref: 'main' });
+  await done(second.id);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.on('dialog', (d) => d.accept());
+  await signIn(page, 'root', PASSWORD);
+  await page.goto(`${base}/me/site/-/environments`);
+  const review = page.locator('article[data-environment="review/main"]');
+  await review.locator('.env-available').waitFor();
+  assert.equal(await page.locator('h2.folder', { hasText: 'review' }).count(), 1, 'review apps are grouped in their folder');
+  assert.equal(await review.getByRole('link', { name: 'Open' }).getAttribute('href'), 'http://review-main.example');
+  const production = page.locator('article[data-environment="production"]');
+  assert.equal(await production.locator('tbody tr').count(), 2, 'two deployments to production');
+  await shot(page, 'environments');
+
+  // Stop: the on_stop job runs and the environment shows stopped, live.
+  await review.getByRole('button', { name: 'Stop' }).click();
+  await review.locator('.env-stopped').waitFor({ timeout: 30000 });
+  const envs = await api('GET', `/projects/${project.id}/environments`);
+  assert.equal(envs.find((e) => e.name === 'review/main').state, 'stopped');
+
+  // Re-deploy the earlier production deployment: its job runs again, a third deployment.
+  await production.getByRole('button', { name: 'Re-deploy' }).click();
+  await production.locator('tbody tr').nth(2).waitFor({ timeout: 30000 });
+  await production.locator('tbody tr').first().locator('.st-success').waitFor({ timeout: 30000 });
+  const deployments = await api('GET', `/projects/${project.id}/deployments`);
+  const prod = deployments.filter((d) => d.environment.name === 'production');
+  assert.equal(prod.length, 3);
+  assert.equal(prod[0].sha, prod[2].sha);
+  assert.equal(prod[0].deployable.name, 'production');
+  await shot(page, 'environments-after-stop-and-redeploy');
   await context.close();
 });
 

@@ -78,6 +78,9 @@ pub struct JobTask {
     /// Variables of the project or instance for this job (above dotenv and job variables,
     /// below pipeline variables); file-type ones are written to a file.
     pub variables: Vec<JobVariable>,
+    /// Variables given when the manual job was played: GitLab ranks them with the pipeline
+    /// variables, and they win over them.
+    pub run_variables: Vec<(String, String)>,
 }
 
 impl JobTask {
@@ -183,7 +186,7 @@ impl JobTask {
         for var in &self.variables {
             vars.set(&var.name, &var.value, false);
         }
-        for (k, v) in &shared.pipeline_variables {
+        for (k, v) in shared.pipeline_variables.iter().chain(&self.run_variables) {
             vars.set(k, v, false);
         }
         let job_id = self

@@ -195,6 +195,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
     let resumed = scheduler.recover().await?;
     crate::housekeeping::spawn(core.clone());
     let state = Arc::new(AppState { core, scheduler });
+    crate::environments::spawn_auto_stop(state.clone());
     let app = router(state);
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Running {

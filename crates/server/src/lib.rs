@@ -12,6 +12,7 @@ mod bootstrap;
 mod clock;
 pub mod config;
 mod dashboard;
+mod environments;
 mod error;
 pub mod git;
 mod githost;

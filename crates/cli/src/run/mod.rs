@@ -120,6 +120,7 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
                         sources: job::artifact_sources(jobs[id.0], &jobs),
                         job_id: None,
                         variables: Vec::new(),
+                        run_variables: Vec::new(),
                     };
                     tokio::spawn(task.run(shared.clone(), tx.clone(), semaphore.clone(), token));
                 }

@@ -195,15 +195,65 @@ pub(super) async fn cancel(
     ))
 }
 
+#[derive(serde::Deserialize, Default)]
+struct PlayBody {
+    #[serde(default)]
+    job_variables_attributes: Vec<PlayVariable>,
+}
+
+#[derive(serde::Deserialize)]
+struct PlayVariable {
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// The variables of a play request (`job_variables_attributes`, GitLab's field); an empty
+/// body has none.
+fn play_variables(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let body: PlayBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid: {e}")))?;
+    body.job_variables_attributes
+        .into_iter()
+        .map(|v| {
+            let valid = !v.key.is_empty()
+                && v.key.len() <= 255
+                && v.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if valid {
+                Ok((v.key, v.value))
+            } else {
+                Err(ApiError::BadRequest(format!(
+                    "job_variables_attributes: invalid key {:?}",
+                    v.key
+                )))
+            }
+        })
+        .collect()
+}
+
 pub(super) async fn play(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
     Path(ids): Path<(String, i64)>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (project, job) = project_and_job(&state, &user, ids, Level::Developer).await?;
     if job.status != "manual" {
         return Err(ApiError::BadRequest("Unplayable Job".into()));
     }
+    let variables = play_variables(&body)?;
+    let sealed = (!variables.is_empty()).then(|| {
+        let json = serde_json::to_vec(&variables).unwrap_or_default();
+        state.core.secrets.seal(&json)
+    });
+    state
+        .core
+        .db
+        .set_play_variables(job.id, sealed.as_deref())
+        .await?;
     let index = usize::try_from(job.plan_index).unwrap_or(usize::MAX);
     state.scheduler.play_job(job.pipeline_id, index);
     Ok(Json(render_one(&state, &project, &job).await?))
@@ -245,4 +295,19 @@ pub(crate) async fn archive_download(state: &AppState, job_id: i64) -> Result<Re
         )
         .body(Body::from_stream(stream))
         .map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn play_variables_are_read_from_gitlabs_field_and_keys_are_checked() {
+        assert_eq!(play_variables(b"").expect("empty"), []);
+        let vars = play_variables(br#"{"job_variables_attributes": [{"key": "A_1", "value": "x y"}]}"#)
+            .expect("valid");
+        assert_eq!(vars, [("A_1".to_owned(), "x y".to_owned())]);
+        assert!(play_variables(br#"{"job_variables_attributes": [{"key": "a-b"}]}"#).is_err());
+        assert!(play_variables(b"not json").is_err());
+    }
 }

@@ -2,8 +2,10 @@
 //! pagination headers and error bodies, so scripts written for GitLab's API mostly work.
 
 mod entities;
+mod environments;
 pub(crate) mod jobs;
 mod openapi;
+mod openapi_schemas;
 mod paging;
 mod pipelines;
 mod projects;
@@ -105,6 +107,19 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route(
             "/api/v4/projects/{id}/protected_branches/{name}",
             get(protected_branches::show).delete(protected_branches::delete),
+        )
+        .route("/api/v4/projects/{id}/environments", get(environments::list))
+        .route(
+            "/api/v4/projects/{id}/environments/{environment}",
+            get(environments::show),
+        )
+        .route(
+            "/api/v4/projects/{id}/environments/{environment}/stop",
+            post(environments::stop),
+        )
+        .route(
+            "/api/v4/projects/{id}/deployments",
+            get(environments::deployments),
         )
         .route(
             "/api/v4/projects/{id}/variables",

@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::future::BoxFuture;
 use gantry_web::log::LogParser;
-use gantry_web::views::{Environments, EnvironmentsList};
+use gantry_web::views::Environments;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -231,10 +231,6 @@ pub(super) async fn trace(ctx: &Ctx, id: i64, resume: u64) -> Result<Page, ApiEr
     Ok(sse(rx))
 }
 
-fn environment_list() -> EnvironmentsList {
-    EnvironmentsList { groups: Vec::new() }
-}
-
 pub(super) async fn environments_page(ctx: &Ctx) -> Result<Page, ApiError> {
     Ok(Page::Html(render(&Environments {
         chrome: chrome(
@@ -243,15 +239,20 @@ pub(super) async fn environments_page(ctx: &Ctx) -> Result<Page, ApiError> {
             "Environments",
             Some(nav(&ctx.project, "environments", ctx.level)),
         ),
-        list: html(&environment_list())?,
+        list: html(&super::environments::list(&ctx.state, &ctx.project, ctx.level).await?)?,
         live: format!("/{}/-/environments/live", ctx.project.path),
     })))
 }
 
 pub(super) async fn environments(ctx: &Ctx) -> Result<Page, ApiError> {
-    let project_id = ctx.project.id;
+    let (state, project, level) = (ctx.state.clone(), ctx.project.clone(), ctx.level);
+    let project_id = project.id;
     let render: Render = Arc::new(move || {
-        Box::pin(async move { Ok(vec![("environments".to_owned(), html(&environment_list())?)]) })
+        let (state, project) = (state.clone(), project.clone());
+        Box::pin(async move {
+            let list = super::environments::list(&state, &project, level).await?;
+            Ok(vec![("environments".to_owned(), html(&list)?)])
+        })
     });
     Ok(fragments(
         &ctx.state,

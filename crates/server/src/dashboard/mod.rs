@@ -5,6 +5,7 @@
 //! which authorises it again. Anything else that is not a page goes to git over HTTP.
 
 mod artifacts;
+mod environments;
 mod live;
 mod pages;
 mod session;
@@ -251,6 +252,12 @@ pub(crate) async fn job_variable_names(
     let mut names: Vec<String> = serde_json::from_str(&job.variable_names).unwrap_or_default();
     let given: Vec<(String, String)> = serde_json::from_str(&pipeline.variables_json).unwrap_or_default();
     names.extend(given.into_iter().map(|(k, _)| k));
+    if let Ok(Some(sealed)) = state.core.db.play_variables(job.id).await
+        && let Ok(plain) = state.core.secrets.open(&sealed)
+    {
+        let played: Vec<(String, String)> = serde_json::from_slice(&plain).unwrap_or_default();
+        names.extend(played.into_iter().map(|(k, _)| k));
+    }
     let protected = state
         .core
         .is_protected(project, &pipeline.ref_name, pipeline.tag)

@@ -6,6 +6,7 @@
 //! the PostgreSQL runs are required).
 
 mod access;
+mod dashboard;
 mod interop;
 mod pipelines;
 mod pushes;

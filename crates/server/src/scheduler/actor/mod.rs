@@ -490,6 +490,7 @@ impl Actor {
         }
         self.engine = next;
         self.wrote(&jobs, pipeline.as_ref());
+        self.deployments(&jobs).await;
         self.effects(effects).await?;
         // What the effects changed (a retried job's new row).
         self.sync().await
@@ -628,6 +629,7 @@ impl Actor {
             return self.queue(job).await;
         }
         let refs: Vec<&PlannedJob> = self.jobs.iter().collect();
+        let run_variables = self.run_variables(i).await;
         let task = JobTask {
             id: job,
             job: self.jobs[i].clone(),
@@ -635,6 +637,7 @@ impl Actor {
             sources: artifact_sources(&self.jobs[i], &refs),
             job_id: u64::try_from(self.rows[i].id).ok(),
             variables: self.variables[i].clone(),
+            run_variables,
         };
         let token = CancellationToken::new();
         self.tokens.insert(job, token.clone());
@@ -655,7 +658,42 @@ impl Actor {
             self.core.db.update_pipeline(self.pipeline.id, update).await?;
         }
         self.wrote(&jobs, pipeline.as_ref());
+        self.deployments(&jobs).await;
         Ok(())
+    }
+
+    /// The variables the job's current attempt was played with (none when it was not, or
+    /// they cannot be read: the job then runs without them, as it would have unplayed).
+    pub(super) async fn run_variables(&self, i: usize) -> Vec<(String, String)> {
+        match self.core.db.play_variables(self.rows[i].id).await {
+            Ok(Some(sealed)) => self
+                .core
+                .secrets
+                .open(&sealed)
+                .ok()
+                .and_then(|plain| serde_json::from_slice(&plain).ok())
+                .unwrap_or_default(),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::error!(error = %crate::error::ApiError::internal(e), "reading a job's play variables");
+                Vec::new()
+            }
+        }
+    }
+
+    /// What the written statuses of deploying jobs mean for their environments.
+    async fn deployments(&self, jobs: &[(usize, JobUpdate)]) {
+        for (i, update) in jobs {
+            let (Some(status), Some(env)) = (&update.status, &self.jobs[*i].environment) else {
+                continue;
+            };
+            if let Err(e) =
+                crate::environments::job_changed(&self.core, &self.pipeline, &self.rows[*i], env, status)
+                    .await
+            {
+                tracing::error!(error = %crate::error::ApiError::internal(e), environment = %env.name, "recording a deployment");
+            }
+        }
     }
 
     async fn flush_all(&mut self) {

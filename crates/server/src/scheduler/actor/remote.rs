@@ -190,6 +190,7 @@ impl Actor {
                 }));
             }
         }
+        let run_variables = self.run_variables(i).await;
         let input = PayloadInput {
             job: &self.jobs[i],
             job_id: row,
@@ -200,11 +201,17 @@ impl Actor {
             variables: dotenv
                 .into_iter()
                 .chain(self.variables[i].iter().cloned())
-                .chain(self.shared.pipeline_variables.iter().map(|(k, v)| JobVariable {
-                    name: k.clone(),
-                    value: v.clone(),
-                    file: false,
-                }))
+                .chain(
+                    self.shared
+                        .pipeline_variables
+                        .iter()
+                        .chain(&run_variables)
+                        .map(|(k, v)| JobVariable {
+                            name: k.clone(),
+                            value: v.clone(),
+                            file: false,
+                        }),
+                )
                 .collect(),
             masks: &self.masks,
             protected: self.protected,
