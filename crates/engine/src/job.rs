@@ -95,6 +95,8 @@ pub enum FailureReason {
     /// The job's log grew past the server's limit.
     TraceSizeExceeded,
     /// Anything else.
+    /// A trigger job's downstream pipeline could not be created.
+    DownstreamPipelineCreationFailed,
     UnknownFailure,
 }
 
@@ -107,6 +109,7 @@ impl FailureReason {
             FailureReason::RunnerSystemFailure => "runner_system_failure",
             FailureReason::StuckOrTimeoutFailure => "stuck_or_timeout_failure",
             FailureReason::TraceSizeExceeded => "trace_size_exceeded",
+            FailureReason::DownstreamPipelineCreationFailed => "downstream_pipeline_creation_failed",
             FailureReason::UnknownFailure => "unknown_failure",
         }
     }

@@ -186,6 +186,8 @@ async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResul
             source: "push".to_owned(),
             variables: Vec::new(),
             user_id: pusher,
+            parent_job_id: None,
+            root_config: None,
         };
         if let Err(e) = state.scheduler.create(project, request).await {
             tracing::error!(error = %ApiError::internal(e), project = %project.path, "creating a pipeline for a push");

@@ -179,10 +179,27 @@ pub struct JobBox {
     pub cancel: Option<String>,
     /// The API URL to play it (a manual job), when offered.
     pub play: Option<String>,
+    /// The pipeline a trigger job created.
+    pub downstream: Option<Downstream>,
     /// The box's left edge.
     pub x: u32,
     /// The box's top edge.
     pub y: u32,
+}
+
+/// A pipeline another one's job triggered (or the one that triggered it).
+#[derive(Clone, Debug)]
+pub struct Downstream {
+    /// Its page.
+    pub url: String,
+    /// Its project, when another one's.
+    pub project: Option<String>,
+    /// Its number.
+    pub iid: i64,
+    /// Its status.
+    pub status: Status,
+    /// The trigger job's name.
+    pub job: String,
 }
 
 /// A `needs` line.
@@ -231,6 +248,10 @@ pub struct PipelineGraph {
     pub cancel: Option<String>,
     /// The configuration's errors, when it is invalid.
     pub errors: Vec<String>,
+    /// The pipeline whose trigger job created this one.
+    pub upstream: Option<Downstream>,
+    /// The pipelines this one's trigger jobs created.
+    pub downstream: Vec<Downstream>,
 }
 
 /// A pipeline's page.

@@ -91,6 +91,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             "/api/v4/projects/{id}/pipelines/{pipeline}/jobs",
             get(jobs::of_pipeline),
         )
+        .route(
+            "/api/v4/projects/{id}/pipelines/{pipeline}/bridges",
+            get(pipelines::bridges),
+        )
         .route("/api/v4/projects/{id}/triggers", post(pipelines::create_trigger))
         .route("/api/v4/projects/{id}/trigger/pipeline", post(pipelines::trigger))
         .route("/api/v4/projects/{id}/jobs", get(jobs::list))

@@ -159,6 +159,14 @@ const OPERATIONS: &[Op] = &[
         Some("Pipeline"),
     ),
     op(
+        "get",
+        "/api/v4/projects/{id}/pipelines/{pipeline}/bridges",
+        "pipelines",
+        "A pipeline's trigger jobs, each with the downstream pipeline it created",
+        200,
+        Some("[Bridge]"),
+    ),
+    op(
         "post",
         "/api/v4/projects/{id}/pipelines/{pipeline}/retry",
         "pipelines",

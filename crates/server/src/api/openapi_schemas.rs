@@ -136,6 +136,10 @@ fn environment_schemas(s: &Value, i: &Value) -> serde_json::Map<String, Value> {
             "finished_at": {"type": ["string", "null"]}, "deployable": {"type": ["object", "null"]},
             "environment": {"type": "object"},
         })),
+        "Bridge": object(&["id", "name", "status"], json!({
+            "id": i, "name": s, "stage": s, "status": s, "pipeline": {"type": "object"},
+            "downstream_pipeline": {"type": "object"},
+        })),
         "Environment": object(&["id", "name", "state"], json!({
             "id": i, "name": s, "slug": s, "external_url": {"type": ["string", "null"]}, "state": s,
             "tier": s, "created_at": s, "updated_at": s, "auto_stop_at": {"type": ["string", "null"]},

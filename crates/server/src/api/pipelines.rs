@@ -41,6 +41,7 @@ pub(super) async fn list(
         status: q.status,
         sha: q.sha,
         source: q.source,
+        without_children: false,
     };
     let page = q.page.page();
     let (pipelines, total) = state.core.db.list_pipelines(project.id, &filter, page).await?;
@@ -139,6 +140,8 @@ async fn start(
         source: source.to_owned(),
         variables,
         user_id,
+        parent_job_id: None,
+        root_config: None,
     };
     match state.scheduler.create(project, request).await {
         Ok(Some(pipeline)) => Ok(pipeline),
@@ -270,4 +273,35 @@ pub(super) async fn trigger(
 /// `application/x-www-form-urlencoded` pairs.
 fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+/// GitLab's bridges: the pipeline's trigger jobs, each with the pipeline it created.
+pub(super) async fn bridges(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    Path((id, pipeline_id)): Path<(String, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
+    let pipeline = find_pipeline(&state, &project, pipeline_id).await?;
+    let mut out = Vec::new();
+    for job in state.core.db.jobs_of_pipeline(pipeline.id, false).await? {
+        let Some(down) = job.downstream_pipeline_id else {
+            continue;
+        };
+        let Some(child) = state.core.db.pipeline(down).await? else {
+            continue;
+        };
+        let Some(child_project) = state.core.db.project(child.project_id).await? else {
+            continue;
+        };
+        out.push(json!({
+            "id": job.id,
+            "name": job.name,
+            "stage": job.stage,
+            "status": job.status,
+            "pipeline": entities::pipeline_basic(&state.core, &project, &pipeline),
+            "downstream_pipeline": entities::pipeline_basic(&state.core, &child_project, &child),
+        }));
+    }
+    Ok(Json(Value::Array(out)))
 }

@@ -139,9 +139,11 @@ pub(super) async fn pipeline(ctx: &Ctx, id: i64) -> Result<Page, ApiError> {
             Ok(vec![("pipeline".to_owned(), html(&graph)?)])
         })
     });
+    // Any pipeline of the project: its downstream pipelines' statuses are shown too.
+    let project_id = p.project_id;
     Ok(fragments(
         &ctx.state,
-        move |c| matches!(c, Change::Pipeline { pipeline_id, .. } if *pipeline_id == p.id),
+        move |c| matches!(c, Change::Pipeline { project_id: changed, .. } if *changed == project_id),
         render,
     ))
 }

@@ -141,6 +141,7 @@ pub(super) async fn projects(state: &AppState, viewer: &Viewer) -> Result<Page, 
     for p in list {
         let filter = PipelineFilter {
             ref_name: Some(p.default_branch.clone()),
+            without_children: true,
             ..PipelineFilter::default()
         };
         let (last, _) = state
@@ -201,6 +202,7 @@ pub(super) async fn pipelines_table(
     let filter = PipelineFilter {
         ref_name: Some(q.ref_name.clone()).filter(|s| !s.is_empty()),
         status: Some(q.status.clone()).filter(|s| !s.is_empty()),
+        without_children: true,
         ..PipelineFilter::default()
     };
     let (list, total) = state.core.db.list_pipelines(project.id, &filter, page).await?;
@@ -288,6 +290,7 @@ fn job_box(project: &Project, j: &Job, level: Level, x: u32, y: u32) -> JobBox {
             ))
         .then(|| format!("{api}/cancel")),
         play: (dev && j.status == "manual").then(|| format!("{api}/play")),
+        downstream: None,
         x,
         y,
     }
@@ -314,11 +317,27 @@ pub(super) async fn pipeline_graph(
         }
     }
     let layout = gantry_web::graph::layout(&nodes, stages.len());
-    let boxes: Vec<JobBox> = order
+    let mut boxes: Vec<JobBox> = order
         .iter()
         .zip(&layout.places)
         .map(|(j, place)| job_box(project, j, level, place.x, place.y))
         .collect();
+    let mut downstream = Vec::new();
+    for (b, j) in boxes.iter_mut().zip(&order) {
+        if let Some(id) = j.downstream_pipeline_id
+            && let Some(d) = linked(state, project, id, &j.name).await?
+        {
+            b.downstream = Some(d.clone());
+            downstream.push(d);
+        }
+    }
+    let upstream = match p.parent_job_id {
+        Some(job_id) => match state.core.db.job(job_id).await? {
+            Some(trigger) => linked(state, project, trigger.pipeline_id, &trigger.name).await?,
+            None => None,
+        },
+        None => None,
+    };
     let dev = level >= Level::Developer;
     let api = format!("/api/v4/projects/{}/pipelines/{}", project.id, p.id);
     let errors: Vec<String> = p
@@ -363,7 +382,36 @@ pub(super) async fn pipeline_graph(
         cancel: (dev && !FINISHED.contains(&p.status.as_str()) && p.status != "manual")
             .then(|| format!("{api}/cancel")),
         errors,
+        upstream,
+        downstream,
     })
+}
+
+/// The pipeline `id` as a link from a pipeline of `project` (its project named when another).
+async fn linked(
+    state: &AppState,
+    project: &Project,
+    id: i64,
+    job: &str,
+) -> Result<Option<views::Downstream>, ApiError> {
+    let Some(p) = state.core.db.pipeline(id).await? else {
+        return Ok(None);
+    };
+    let path = if p.project_id == project.id {
+        project.path.clone()
+    } else {
+        match state.core.db.project(p.project_id).await? {
+            Some(other) => other.path,
+            None => return Ok(None),
+        }
+    };
+    Ok(Some(views::Downstream {
+        url: format!("/{path}/-/pipelines/{}", p.id),
+        project: (p.project_id != project.id).then_some(path),
+        iid: p.iid,
+        status: Status::of(&p.status, false),
+        job: job.to_owned(),
+    }))
 }
 
 pub(super) async fn find_pipeline(

@@ -75,6 +75,7 @@ fn reason(text: &str) -> FailureReason {
         "runner_system_failure" => FailureReason::RunnerSystemFailure,
         "stuck_or_timeout_failure" => FailureReason::StuckOrTimeoutFailure,
         "trace_size_exceeded" => FailureReason::TraceSizeExceeded,
+        "downstream_pipeline_creation_failed" => FailureReason::DownstreamPipelineCreationFailed,
         _ => FailureReason::UnknownFailure,
     }
 }

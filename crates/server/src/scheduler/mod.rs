@@ -53,6 +53,10 @@ pub struct PipelineRequest {
     pub variables: Vec<(String, String)>,
     /// Who it runs for (the pusher, the API caller), if anyone.
     pub user_id: Option<i64>,
+    /// The trigger job it is the downstream pipeline of.
+    pub parent_job_id: Option<i64>,
+    /// A child pipeline's configuration, instead of the commit's `.gitlab-ci.yml`.
+    pub root_config: Option<String>,
 }
 
 /// The compiled inputs of a pipeline, rebuilt the same way after a restart.
@@ -124,6 +128,8 @@ impl Scheduler {
             variables_json: serde_json::to_string(&request.variables).unwrap_or_else(|_| "[]".into()),
             user_id: request.user_id,
             commit_title: compiled.commit_title.clone(),
+            parent_job_id: request.parent_job_id,
+            root_config: request.root_config.clone(),
         };
         let pipeline = core.db.create_pipeline(&new, now).await?;
         core.metrics.pipeline_created(&pipeline.source);
@@ -175,7 +181,8 @@ impl Scheduler {
             tracing::warn!(pipeline_id = pipeline.id, error = %e, "keeping the pipeline's ref");
         }
         self.send(pipeline.id, ActorMsg::Wake);
-        if !pipeline.tag {
+        // A downstream pipeline is its trigger's business: it makes nothing redundant.
+        if !pipeline.tag && pipeline.parent_job_id.is_none() {
             self.cancel_redundant(&pipeline).await?;
         }
         Ok(Some(pipeline))
@@ -391,10 +398,15 @@ pub(crate) async fn compile(
             },
         );
     tokio::task::spawn_blocking(move || {
-        let source = RepoSource::new(git_dir, repos_root, request.sha.clone()).with_access(may_read);
-        if !source.files().iter().any(|f| f == ".gitlab-ci.yml") {
-            return None;
-        }
+        let mut source = RepoSource::new(git_dir, repos_root, request.sha.clone()).with_access(may_read);
+        let root = match request.root_config.clone() {
+            Some(text) => {
+                source = source.with_root(text);
+                source::DOWNSTREAM_ROOT
+            }
+            None if source.files().iter().any(|f| f == ".gitlab-ci.yml") => ".gitlab-ci.yml",
+            None => return None,
+        };
         let (message, author, timestamp) = source.commit();
         let commit_title = message.lines().next().unwrap_or_default().to_owned();
         let before = request.before_sha.clone().unwrap_or_default();
@@ -426,7 +438,7 @@ pub(crate) async fn compile(
             server_url,
             protected,
         };
-        let compiled = gantry_plan::compile(".gitlab-ci.yml", &source, &ctx, &source);
+        let compiled = gantry_plan::compile(root, &source, &ctx, &source);
         let errors: Vec<String> = compiled
             .diagnostics
             .iter()

@@ -52,7 +52,12 @@ pub struct RepoSource {
     files: Vec<String>,
     /// Which other projects `include:project` may read; none when unset.
     may_read: Option<MayRead>,
+    /// A configuration that is not a file of the commit (a child pipeline's), by path.
+    root: Option<(String, String)>,
 }
+
+/// Where a child pipeline's configuration is read from: no file of a repository has it.
+pub const DOWNSTREAM_ROOT: &str = ".gantry/downstream-pipeline.yml";
 
 impl RepoSource {
     /// The source for `sha` in `git_dir`, listing its files once.
@@ -71,12 +76,19 @@ impl RepoSource {
             sha,
             files,
             may_read: None,
+            root: None,
         }
     }
 
     /// Lets `include:project` read the projects `may_read` allows (else it reads none).
     pub fn with_access(mut self, may_read: MayRead) -> Self {
         self.may_read = Some(may_read);
+        self
+    }
+
+    /// Reads `text` as the file [`DOWNSTREAM_ROOT`] (a child pipeline's configuration).
+    pub fn with_root(mut self, text: String) -> Self {
+        self.root = Some((DOWNSTREAM_ROOT.to_owned(), text));
         self
     }
 
@@ -124,6 +136,11 @@ impl RepoSource {
 
 impl FileSource for RepoSource {
     fn read(&self, path: &str) -> Result<String, SourceError> {
+        if let Some((root, text)) = &self.root
+            && root == path
+        {
+            return Ok(text.clone());
+        }
         Self::read_at(&self.git_dir, &self.sha, path)
     }
 

@@ -13,7 +13,7 @@ macro_rules! job_columns {
     () => {
         "id, pipeline_id, project_id, name, stage, stage_idx, status, allow_failure, \"when\", \
          plan_index, attempt, retried, exit_code, failure_reason, runner_id, created_at, queued_at, \
-         started_at, finished_at, needs_json, variable_names"
+         started_at, finished_at, needs_json, variable_names, downstream_pipeline_id"
     };
 }
 
@@ -87,6 +87,8 @@ pub struct Job {
     pub needs_json: String,
     /// The names of the variables its configuration defines, as a JSON array.
     pub variable_names: String,
+    /// The pipeline a trigger job created.
+    pub downstream_pipeline_id: Option<i64>,
 }
 
 /// What to change in a job; `None` leaves a column as it is.
@@ -310,6 +312,18 @@ impl Db {
             .fetch_optional(&self.pool)
             .await
             .map_err(query_error("claiming a pending job"))
+    }
+
+    /// Records the pipeline a trigger job created; `false` for an unknown job.
+    pub async fn set_downstream(&self, job_id: i64, pipeline_id: i64) -> Result<bool, StoreError> {
+        let _lock = self.write_lock().await;
+        let done = sqlx::query("UPDATE jobs SET downstream_pipeline_id = $1 WHERE id = $2")
+            .bind(pipeline_id)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("recording a downstream pipeline"))?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Keeps the (sealed) variables a manual job is played with; `false` for an unknown job.

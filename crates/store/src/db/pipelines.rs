@@ -14,7 +14,7 @@ pub const FINISHED_PIPELINE_STATUSES: [&str; 4] = ["success", "failed", "cancele
 macro_rules! pipeline_columns {
     () => {
         "id, project_id, iid, ref_name, tag, sha, before_sha, source, status, config_errors, \
-         variables_json, created_at, updated_at, started_at, finished_at, duration, user_id, commit_title"
+         variables_json, created_at, updated_at, started_at, finished_at, duration, user_id, commit_title, parent_job_id, root_config"
     };
 }
 
@@ -43,6 +43,10 @@ pub struct NewPipeline {
     pub user_id: Option<i64>,
     /// The first line of its commit's message.
     pub commit_title: String,
+    /// The trigger job it is the downstream pipeline of, if any.
+    pub parent_job_id: Option<i64>,
+    /// A child pipeline's configuration (its root file's text).
+    pub root_config: Option<String>,
 }
 
 /// A pipeline.
@@ -85,6 +89,10 @@ pub struct Pipeline {
     pub user_id: Option<i64>,
     /// The first line of its commit's message.
     pub commit_title: String,
+    /// The trigger job it is the downstream pipeline of, if any.
+    pub parent_job_id: Option<i64>,
+    /// A child pipeline's configuration (its root file's text).
+    pub root_config: Option<String>,
 }
 
 impl Pipeline {
@@ -105,6 +113,9 @@ pub struct PipelineFilter {
     pub sha: Option<String>,
     /// Only this source.
     pub source: Option<String>,
+    /// Leave out child pipelines (those a trigger job of the same project created), as
+    /// GitLab's pipeline list shows them under their parent only.
+    pub without_children: bool,
 }
 
 /// What to change in a pipeline; `None` leaves a column as it is.
@@ -146,8 +157,8 @@ impl Db {
         })?;
         let pipeline = sqlx::query_as(concat!(
             "INSERT INTO pipelines (project_id, iid, ref_name, tag, sha, before_sha, source, status, \
-             config_errors, variables_json, created_at, updated_at, user_id, commit_title) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING ",
+             config_errors, variables_json, created_at, updated_at, user_id, commit_title, parent_job_id, root_config) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15) RETURNING ",
             pipeline_columns!()
         ))
         .bind(new.project_id)
@@ -163,6 +174,8 @@ impl Db {
         .bind(now_ms)
         .bind(new.user_id)
         .bind(&new.commit_title)
+        .bind(new.parent_job_id)
+        .bind(&new.root_config)
         .fetch_one(&mut *w.tx)
         .await
         .map_err(query_error(OP))?;
@@ -217,6 +230,9 @@ impl Db {
                 if let Some(value) = value {
                     sql.push_str(&format!(" AND {column} = {}", args.add(value.clone())));
                 }
+            }
+            if filter.without_children {
+                sql.push_str(" AND source <> 'parent_pipeline'");
             }
             sql
         };

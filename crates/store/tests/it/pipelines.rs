@@ -17,6 +17,8 @@ pub(crate) fn new_pipeline(project_id: i64, ref_name: &str) -> NewPipeline {
         variables_json: "[]".to_owned(),
         user_id: None,
         commit_title: "Add the pipeline".to_owned(),
+        parent_job_id: None,
+        root_config: None,
     }
 }
 

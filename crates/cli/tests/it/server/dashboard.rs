@@ -21,7 +21,12 @@ deploy:
 "#;
 
 /// Signs in through the form; the session cookie (`name=value`).
-fn sign_in(server: &Server, username: &str, password: &str, redirect: &str) -> (u16, Option<String>, String) {
+pub(super) fn sign_in(
+    server: &Server,
+    username: &str,
+    password: &str,
+    redirect: &str,
+) -> (u16, Option<String>, String) {
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

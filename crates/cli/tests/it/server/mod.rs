@@ -7,6 +7,7 @@
 
 mod access;
 mod dashboard;
+mod downstream;
 mod interop;
 mod pipelines;
 mod pushes;

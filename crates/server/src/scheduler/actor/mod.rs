@@ -8,6 +8,7 @@
 //! compiling the pipeline again and replaying its stored events.
 
 mod remote;
+mod side_effects;
 
 use super::variables::project_variables;
 use super::{PipelineRequest, Scheduler, compile, events};
@@ -67,6 +68,8 @@ pub(crate) enum ActorMsg {
     RunnerFinished(JobId, i64, JobResult),
     /// A runner's job (by name) reported dotenv variables.
     Dotenv(String, Vec<(String, String)>),
+    /// The downstream pipeline of a trigger job (its attempt `row`) finished with a status.
+    Downstream(JobId, i64, String),
 }
 
 impl From<JobEvent> for ActorMsg {
@@ -187,6 +190,8 @@ impl Actor {
             source: pipeline.source.clone(),
             variables: variables.clone(),
             user_id: pipeline.user_id,
+            parent_job_id: pipeline.parent_job_id,
+            root_config: pipeline.root_config.clone(),
         };
         let id = u64::try_from(pipeline.id).unwrap_or(0);
         let iid = u64::try_from(pipeline.iid).unwrap_or(0);
@@ -394,6 +399,7 @@ impl Actor {
                     self.runner_message(msg, &mut events, &mut traces, &mut stored)
                         .await
                 }
+                ActorMsg::Downstream(job, row, status) => self.downstream_finished(job, row, &status),
                 ActorMsg::Dotenv(name, vars) => {
                     if let Ok(mut map) = self.shared.dotenv.lock() {
                         map.insert(name, vars);
@@ -490,7 +496,7 @@ impl Actor {
         }
         self.engine = next;
         self.wrote(&jobs, pipeline.as_ref());
-        self.deployments(&jobs).await;
+        self.after_write(&jobs, pipeline.as_ref()).await;
         self.effects(effects).await?;
         // What the effects changed (a retried job's new row).
         self.sync().await
@@ -585,6 +591,7 @@ impl Actor {
                         token.cancel();
                     }
                     self.stop_remote(job);
+                    self.stop_trigger(job);
                 }
             }
         }
@@ -625,6 +632,9 @@ impl Actor {
             self.trace_len[i] = 0;
             self.traces[i].clear();
         }
+        if self.jobs[i].config.trigger.is_some() {
+            return self.trigger(job).await;
+        }
         if self.runs_remotely(i) {
             return self.queue(job).await;
         }
@@ -658,42 +668,8 @@ impl Actor {
             self.core.db.update_pipeline(self.pipeline.id, update).await?;
         }
         self.wrote(&jobs, pipeline.as_ref());
-        self.deployments(&jobs).await;
+        self.after_write(&jobs, pipeline.as_ref()).await;
         Ok(())
-    }
-
-    /// The variables the job's current attempt was played with (none when it was not, or
-    /// they cannot be read: the job then runs without them, as it would have unplayed).
-    pub(super) async fn run_variables(&self, i: usize) -> Vec<(String, String)> {
-        match self.core.db.play_variables(self.rows[i].id).await {
-            Ok(Some(sealed)) => self
-                .core
-                .secrets
-                .open(&sealed)
-                .ok()
-                .and_then(|plain| serde_json::from_slice(&plain).ok())
-                .unwrap_or_default(),
-            Ok(None) => Vec::new(),
-            Err(e) => {
-                tracing::error!(error = %crate::error::ApiError::internal(e), "reading a job's play variables");
-                Vec::new()
-            }
-        }
-    }
-
-    /// What the written statuses of deploying jobs mean for their environments.
-    async fn deployments(&self, jobs: &[(usize, JobUpdate)]) {
-        for (i, update) in jobs {
-            let (Some(status), Some(env)) = (&update.status, &self.jobs[*i].environment) else {
-                continue;
-            };
-            if let Err(e) =
-                crate::environments::job_changed(&self.core, &self.pipeline, &self.rows[*i], env, status)
-                    .await
-            {
-                tracing::error!(error = %crate::error::ApiError::internal(e), environment = %env.name, "recording a deployment");
-            }
-        }
     }
 
     async fn flush_all(&mut self) {
