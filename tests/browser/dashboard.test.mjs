@@ -191,6 +191,19 @@ test('a pipeline goes from running to passed live; a failed job shows its log, i
   await page.locator('#log .ln', { hasText: 'exit code 1' }).first().waitFor();
   await page.locator('#log[data-complete="true"]').waitFor();
   await shot(page, 'job-failed');
+  // Sections fold and unfold from the keyboard; the button keeps the focus.
+  const fold = page.locator('#log .fold').first();
+  assert.equal(await fold.getAttribute('aria-expanded'), 'true');
+  await fold.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#log #L2').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded')), 'false');
+  await page.keyboard.press('Space');
+  await page.locator('#log #L2').waitFor();
+  // A line's anchor opens the log at that line, marked.
+  await page.goto(`${page.url()}#L8`);
+  await page.reload();
+  await page.locator('#log .ln.anchor#L8', { hasText: 'the failing line' }).waitFor();
   const firstAttempt = page.url();
   await page.locator('#job').getByRole('button', { name: 'Retry' }).click();
   await page.waitForURL((u) => u.href !== firstAttempt && /\/-\/jobs\/\d+$/.test(u.pathname));

@@ -213,6 +213,8 @@ class LogView {
   toggle(sIdx, open) {
     const s = this.sections[sIdx];
     s.collapsed = open === undefined ? !s.collapsed : !open;
+    // The rows are drawn again: the keyboard stays on this section's button.
+    this.refocus = sIdx;
     this.rebuild();
   }
 
@@ -231,6 +233,10 @@ class LogView {
     const out = [];
     for (let v = first; v < last; v++) out.push(this.row(this.visible[v]));
     this.rows.replaceChildren(...out);
+    if (this.refocus !== undefined) {
+      this.rows.querySelector(`.fold[data-section="${this.refocus}"]`)?.focus();
+      this.refocus = undefined;
+    }
   }
 
   row(i) {
