@@ -129,7 +129,7 @@ async fn render_one(state: &AppState, project: &Project, job: &Job) -> Result<Va
 }
 
 /// The job `job_id` of `project`.
-async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Job, ApiError> {
+pub(crate) async fn find_job(state: &AppState, project: &Project, job_id: i64) -> Result<Job, ApiError> {
     state
         .core
         .db
@@ -269,17 +269,25 @@ pub(super) async fn artifacts(
     archive_download(&state, job.id).await
 }
 
-/// The archive of job `job_id` as a download, streamed from the blob store (404 when the
-/// job has none).
-pub(crate) async fn archive_download(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
-    let archive = state
+/// The artifacts archive of job `job_id` (404 when it has none).
+pub(crate) async fn archive_of(
+    state: &AppState,
+    job_id: i64,
+) -> Result<gantry_store::db::Artifact, ApiError> {
+    state
         .core
         .db
         .artifacts_of_job(job_id)
         .await?
         .into_iter()
         .find(|a| a.file_type == "archive")
-        .ok_or(ApiError::NotFound("Artifact"))?;
+        .ok_or(ApiError::NotFound("Artifact"))
+}
+
+/// The archive of job `job_id` as a download, streamed from the blob store (404 when the
+/// job has none).
+pub(crate) async fn archive_download(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
+    let archive = archive_of(state, job_id).await?;
     let (size, stream) = state
         .core
         .blobs

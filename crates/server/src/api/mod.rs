@@ -7,7 +7,7 @@ pub(crate) mod jobs;
 mod openapi;
 mod openapi_schemas;
 mod paging;
-mod pipelines;
+pub(crate) mod pipelines;
 mod projects;
 mod protected_branches;
 mod runner_artifacts;

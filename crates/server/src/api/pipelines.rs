@@ -54,7 +54,7 @@ pub(super) async fn list(
 }
 
 /// The pipeline `pipeline_id` of `project` (404 when it belongs elsewhere).
-pub(super) async fn find_pipeline(
+pub(crate) async fn find_pipeline(
     state: &AppState,
     project: &Project,
     pipeline_id: i64,

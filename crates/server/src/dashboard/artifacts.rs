@@ -45,15 +45,7 @@ impl Drop for Local {
 }
 
 async fn local_archive(ctx: &Ctx, job_id: i64) -> Result<Local, ApiError> {
-    let archive = ctx
-        .state
-        .core
-        .db
-        .artifacts_of_job(job_id)
-        .await?
-        .into_iter()
-        .find(|a| a.file_type == "archive")
-        .ok_or(ApiError::NotFound("Artifact"))?;
+    let archive = crate::api::jobs::archive_of(&ctx.state, job_id).await?;
     let dir = ctx.state.core.config.data_dir.join("tmp");
     tokio::fs::create_dir_all(&dir)
         .await

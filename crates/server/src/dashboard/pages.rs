@@ -5,6 +5,8 @@
 use super::session::Viewer;
 use super::{Page, chrome, nav, render};
 use crate::access::Level;
+pub(super) use crate::api::jobs::find_job;
+pub(super) use crate::api::pipelines::find_pipeline;
 use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::error::ApiError;
@@ -414,20 +416,6 @@ async fn linked(
     }))
 }
 
-pub(super) async fn find_pipeline(
-    state: &AppState,
-    project: &Project,
-    id: i64,
-) -> Result<Pipeline, ApiError> {
-    state
-        .core
-        .db
-        .pipeline(id)
-        .await?
-        .filter(|p| p.project_id == project.id)
-        .ok_or(ApiError::NotFound("Pipeline"))
-}
-
 pub(super) async fn pipeline(
     state: &AppState,
     viewer: &Viewer,
@@ -447,16 +435,6 @@ pub(super) async fn pipeline(
         graph: super::html(&graph)?,
         live: format!("{}/-/pipelines/{}/live", base(project), p.id),
     })))
-}
-
-pub(super) async fn find_job(state: &AppState, project: &Project, id: i64) -> Result<Job, ApiError> {
-    state
-        .core
-        .db
-        .job(id)
-        .await?
-        .filter(|j| j.project_id == project.id)
-        .ok_or(ApiError::NotFound("Job"))
 }
 
 pub(super) async fn job_head(
