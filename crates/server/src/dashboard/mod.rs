@@ -164,15 +164,8 @@ pub(crate) async fn fallback(State(state): State<Arc<AppState>>, request: Reques
     if path.contains(".git/") || path.ends_with(".git") || request.method() != axum::http::Method::GET {
         return crate::githost::serve(State(state), request).await;
     }
-    let viewer = match crate::auth::session_user(&state, request.headers()).await {
-        Ok(Some((user, session))) => Viewer {
-            user: Some(user),
-            csrf: session.csrf_token,
-        },
-        Ok(None) => Viewer {
-            user: None,
-            csrf: String::new(),
-        },
+    let viewer = match Viewer::of(&state, request.headers()).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let trimmed = path.trim_start_matches('/');

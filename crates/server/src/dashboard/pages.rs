@@ -541,6 +541,14 @@ pub(super) async fn job(
     })))
 }
 
+/// `text` encoded as a URL's query value (or path segment: it encodes `/` too).
+fn query_value(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_owned()
+}
+
 pub(super) async fn settings(
     state: &AppState,
     viewer: &Viewer,
@@ -561,9 +569,7 @@ pub(super) async fn settings(
             delete: format!(
                 "{api}/variables/{}?filter%5Benvironment_scope%5D={}",
                 v.key,
-                serde_urlencoded::to_string([("", v.environment_scope.as_str())])
-                    .unwrap_or_default()
-                    .trim_start_matches('=')
+                query_value(v.environment_scope.as_str())
             ),
             value: (!v.masked).then(|| {
                 state
@@ -586,12 +592,7 @@ pub(super) async fn settings(
         .await?
         .into_iter()
         .map(|b| BranchRow {
-            delete: format!(
-                "{api}/protected_branches/{}",
-                serde_urlencoded::to_string([("", b.name.as_str())])
-                    .unwrap_or_default()
-                    .trim_start_matches('=')
-            ),
+            delete: format!("{api}/protected_branches/{}", query_value(b.name.as_str())),
             push: crate::access::Level::description(b.push_access_level),
             name: b.name,
         })

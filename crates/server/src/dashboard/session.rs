@@ -27,11 +27,10 @@ pub(crate) struct Viewer {
     pub(crate) csrf: String,
 }
 
-impl FromRequestParts<Arc<AppState>> for Viewer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        Ok(match session_user(state, &parts.headers).await? {
+impl Viewer {
+    /// The viewer of a request with these headers (signed out without a valid session).
+    pub(crate) async fn of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, ApiError> {
+        Ok(match session_user(state, headers).await? {
             Some((user, session)) => Viewer {
                 user: Some(user),
                 csrf: session.csrf_token,
@@ -41,6 +40,14 @@ impl FromRequestParts<Arc<AppState>> for Viewer {
                 csrf: String::new(),
             },
         })
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        Viewer::of(state, &parts.headers).await
     }
 }
 

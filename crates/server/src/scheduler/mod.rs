@@ -160,7 +160,7 @@ impl Scheduler {
                     &j.variables
                         .iter()
                         .map(|(name, _)| name)
-                        .filter(|n| *n != "CI" && !n.starts_with("CI_") && !n.starts_with("GITLAB_"))
+                        .filter(|n| !is_predefined(n))
                         .collect::<Vec<_>>(),
                 )
                 .unwrap_or_else(|_| "[]".into()),
@@ -351,6 +351,12 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// Whether `name` is one of GitLab's predefined variables (`CI`, `CI_*`, `GITLAB_*`) rather
+/// than one the configuration defines.
+pub(crate) fn is_predefined(name: &str) -> bool {
+    name == "CI" || name.starts_with("CI_") || name.starts_with("GITLAB_")
 }
 
 /// GitLab's word for a job's `when`.

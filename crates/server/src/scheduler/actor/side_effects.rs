@@ -152,7 +152,7 @@ impl Actor {
                 planned
                     .variables
                     .iter()
-                    .filter(|(n, _)| *n != "CI" && !n.starts_with("CI_") && !n.starts_with("GITLAB_"))
+                    .filter(|(n, _)| !crate::scheduler::is_predefined(n))
                     .map(|(n, v)| (n.to_owned(), v.value.clone())),
             );
         }
