@@ -115,7 +115,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  if (server && server.exitCode === null && server.signalCode === null) {
+    // The data directory is removed only once the server let go of it.
+    const exited = new Promise((ok) => server.once('exit', ok));
+    server.kill('SIGTERM');
+    await Promise.race([exited, sleep(10000)]);
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -125,6 +130,7 @@ build:
   script:
     - echo "building"
     - mkdir -p out/reports && echo ok > out/reports/summary.txt
+    - 'echo odd > "out/reports/odd #1.txt"'
     - sleep 3
   artifacts:
     paths: [out/]
@@ -217,6 +223,12 @@ test('a pipeline goes from running to passed live; a failed job shows its log, i
   await page.getByRole('link', { name: /reports/ }).click();
   await page.getByRole('link', { name: 'summary.txt' }).waitFor();
   await shot(page, 'artifacts');
+  // A name with a space and a `#` links to itself, not to a fragment of another name.
+  const odd = await page.getByRole('link', { name: 'odd #1.txt' }).getAttribute('href');
+  assert.match(odd, /\/file\/out\/reports\/odd%20%231\.txt$/);
+  const oddFile = await page.request.get(new URL(odd, base).href);
+  assert.equal(oddFile.status(), 200);
+  assert.equal((await oddFile.text()).trim(), 'odd');
 
   // Settings: a masked variable is added from the form; its value never reaches the page.
   await page.goto(`${base}/me/app/-/settings/ci_cd`);

@@ -1,4 +1,5 @@
-//! Background upkeep: artifacts whose `expire_in` has passed are deleted (blob first, then
+//! Background upkeep: expired dashboard sessions are deleted, and artifacts whose
+//! `expire_in` has passed are deleted (blob first, then
 //! the row, so a crash between the two leaves a row whose blob is gone, which the next sweep
 //! deletes again, never a blob nobody can find). The sweep runs at start-up and then every
 //! [`crate::config::ServerConfig::sweep_interval`].
@@ -45,6 +46,11 @@ pub(crate) fn spawn(core: Arc<Core>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired artifacts deleted"),
                 Err(e) => tracing::error!(error = %e, "sweeping expired artifacts"),
+            }
+            match core.db.delete_expired_sessions(now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired dashboard sessions deleted"),
+                Err(e) => tracing::error!(error = %e, "deleting expired dashboard sessions"),
             }
         }
     });

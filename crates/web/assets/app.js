@@ -132,6 +132,7 @@ class LogView {
     this.matches = [];
     this.current = -1;
     this.anchor = this.hashLine();
+    this.anchored = false; // the page opened at #L<n> jumps there once, when the line arrives
     this.follow = this.anchor === null;
     this.programmatic = false;
     this.frame = 0;
@@ -185,7 +186,10 @@ class LogView {
     }
     if (this.query) this.showCount();
     this.space.style.height = `${this.visible.length * this.lh}px`;
-    if (this.anchor !== null && this.anchor <= this.lines.length) this.jumpToAnchor();
+    if (!this.anchored && this.anchor !== null && this.anchor <= this.lines.length) {
+      this.anchored = true;
+      this.jumpToAnchor();
+    }
     this.schedule();
   }
 

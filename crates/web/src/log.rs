@@ -220,6 +220,9 @@ impl Line {
 pub struct LogParser {
     style: Style,
     pending: Vec<u8>,
+    /// How much of `pending` is known to hold no newline (a long line arriving in many
+    /// pieces is scanned once, not once per piece).
+    scanned: usize,
     offset: u64,
     shown: u64,
     open: Vec<(String, u64)>,
@@ -241,16 +244,19 @@ impl LogParser {
         self.pending.extend_from_slice(bytes);
         let mut out = Vec::new();
         let mut start = 0;
-        while let Some(nl) = self.pending[start..].iter().position(|b| *b == b'\n') {
-            let end = start + nl;
+        let mut from = self.scanned;
+        while let Some(nl) = self.pending[from..].iter().position(|b| *b == b'\n') {
+            let end = from + nl;
             let raw = String::from_utf8_lossy(&self.pending[start..end]).into_owned();
             let mut line = self.line(&raw);
             line.end = self.offset + end as u64 + 1;
             out.push(line);
             start = end + 1;
+            from = start;
         }
         self.offset += start as u64;
         self.pending.drain(..start);
+        self.scanned = self.pending.len();
         out
     }
 
@@ -260,6 +266,7 @@ impl LogParser {
             return None;
         }
         let bytes = std::mem::take(&mut self.pending);
+        self.scanned = 0;
         self.offset += bytes.len() as u64;
         let raw = String::from_utf8_lossy(&bytes).into_owned();
         let mut line = self.line(&raw);
@@ -455,6 +462,24 @@ mod tests {
         assert_eq!(p.offset(), 9);
         assert_eq!(p.finish().map(|l| l.text()).as_deref(), Some("x"));
         assert_eq!(p.offset(), 10);
+    }
+
+    #[test]
+    fn a_line_fed_in_many_pieces_is_scanned_once_and_comes_out_whole() {
+        let mut p = LogParser::new();
+        for _ in 0..10_000 {
+            assert!(p.feed(b"ab").is_empty());
+            assert_eq!(
+                p.scanned,
+                p.pending.len(),
+                "what was scanned is not scanned again"
+            );
+        }
+        let lines = p.feed(b"c\nd\n");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].end, 20_002);
+        assert_eq!(lines[1].text(), "d");
+        assert_eq!((p.scanned, p.offset()), (0, 20_004));
     }
 
     #[test]

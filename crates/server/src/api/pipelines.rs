@@ -1,7 +1,7 @@
 //! `/projects/:id/pipelines`, `/pipeline` (create), cancel, retry, and trigger tokens.
 
 use super::{entities, find_project, lookup_project, paging};
-use crate::access::Level;
+use crate::access::{self, Level};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, new_token, token_hash};
 use crate::clock::now_ms;
@@ -291,7 +291,14 @@ pub(super) async fn bridges(
         let Some(child) = state.core.db.pipeline(down).await? else {
             continue;
         };
-        let Some(child_project) = state.core.db.project(child.project_id).await? else {
+        // A multi-project trigger's pipeline is listed only to those who may see its project.
+        let Some(child_project) = state
+            .core
+            .db
+            .project(child.project_id)
+            .await?
+            .filter(|p| access::level(Some(&user), p) > Level::None)
+        else {
             continue;
         };
         out.push(json!({

@@ -14,6 +14,36 @@ use std::path::PathBuf;
 /// The largest artifact file shown from an archive, in bytes.
 const MAX_FILE: u64 = 64 << 20;
 
+/// What a path segment of a link escapes: all but unreserved characters, so that a name with
+/// `#`, `?`, `%` or a space still links to itself.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// An archive path (`a/b c`) as URL path segments (`a/b%20c`).
+fn link(path: &str) -> String {
+    path.split('/')
+        .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// URL path segments back to the archive path they name; `None` when one is not UTF-8.
+pub(super) fn unlink(segments: &[&str]) -> Option<String> {
+    let decoded: Option<Vec<String>> = segments
+        .iter()
+        .map(|seg| {
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8()
+                .ok()
+                .map(|s| s.into_owned())
+        })
+        .collect();
+    Some(decoded?.join("/"))
+}
+
 pub(super) async fn raw(ctx: &Ctx, id: i64, download: bool) -> Result<Page, ApiError> {
     let job = pages::find_job(&ctx.state, &ctx.project, id).await?;
     let bytes = ctx.state.core.db.trace(job.id, 0).await?;
@@ -121,9 +151,9 @@ pub(super) async fn browse(ctx: &Ctx, id: i64, dir: &str) -> Result<Page, ApiErr
         .into_iter()
         .map(|(name, is_dir, size)| Entry {
             url: if is_dir {
-                format!("{base}/browse/{dir}{name}")
+                format!("{base}/browse/{}", link(&format!("{dir}{name}")))
             } else {
-                format!("{base}/file/{dir}{name}")
+                format!("{base}/file/{}", link(&format!("{dir}{name}")))
             },
             size: if is_dir {
                 String::new()
@@ -136,7 +166,7 @@ pub(super) async fn browse(ctx: &Ctx, id: i64, dir: &str) -> Result<Page, ApiErr
         .collect();
     let parent = (!dir.is_empty()).then(|| {
         let up = dir.trim_end_matches('/').rsplit_once('/').map_or("", |(p, _)| p);
-        format!("{base}/browse/{up}")
+        format!("{base}/browse/{}", link(up))
     });
     Ok(Page::Html(render(&ArtifactsPage {
         chrome: chrome(
@@ -199,6 +229,17 @@ pub(super) async fn file(ctx: &Ctx, id: i64, name: &str) -> Result<Page, ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_escape_what_a_url_would_misread_and_read_back() {
+        let name = "out/a b#1?x=%41.txt";
+        let url = link(name);
+        assert_eq!(url, "out/a%20b%231%3Fx%3D%2541.txt");
+        let segments: Vec<&str> = url.split('/').collect();
+        assert_eq!(unlink(&segments).as_deref(), Some(name));
+        assert_eq!(unlink(&["caf%C3%A9"]).as_deref(), Some("café"));
+        assert_eq!(unlink(&["%FF"]), None, "not UTF-8");
+    }
 
     #[test]
     fn a_listing_shows_one_level_with_implied_directories() {

@@ -43,6 +43,38 @@ fn sse(rx: mpsc::Receiver<Result<Event, Infallible>>) -> Page {
     Page::Html(r)
 }
 
+/// What lets a live stream go on: the viewer's session, if the page was opened in one, must
+/// still be valid (signed out or expired ends the stream, as reloading the page would).
+#[derive(Clone)]
+struct Guard {
+    state: Arc<AppState>,
+    session: Option<String>,
+}
+
+impl Guard {
+    fn of(ctx: &Ctx) -> Guard {
+        Guard {
+            state: ctx.state.clone(),
+            session: ctx.viewer.session.clone(),
+        }
+    }
+
+    async fn holds(&self) -> bool {
+        let Some(hash) = &self.session else {
+            return true;
+        };
+        matches!(
+            self.state.core.db.session(hash, crate::clock::now_ms()).await,
+            Ok(Some(_))
+        )
+    }
+}
+
+/// Tells the page its stream ended for good.
+async fn gone(tx: &Sender) {
+    let _ = tx.send(Ok(Event::default().event("gone").data("{}"))).await;
+}
+
 /// Waits for a change `wants` accepts (true), the refresh interval (true) or the page going
 /// away (false).
 async fn next_change(
@@ -68,16 +100,17 @@ async fn next_change(
 }
 
 /// A stream of `fragment` events from `render`, again on every change `wants` accepts.
-fn fragments(
-    state: &Arc<AppState>,
-    wants: impl Fn(&Change) -> bool + Send + Sync + 'static,
-    render: Render,
-) -> Page {
+fn fragments(ctx: &Ctx, wants: impl Fn(&Change) -> bool + Send + Sync + 'static, render: Render) -> Page {
     let (tx, rx) = mpsc::channel(16);
-    let mut changes = state.core.live.subscribe();
+    let mut changes = ctx.state.core.live.subscribe();
+    let guard = Guard::of(ctx);
     tokio::spawn(async move {
         let mut sent: HashMap<String, String> = HashMap::new();
         loop {
+            if !guard.holds().await {
+                gone(&tx).await;
+                return;
+            }
             match render().await {
                 Ok(frags) => {
                     for (id, html) in frags {
@@ -96,7 +129,7 @@ fn fragments(
                     }
                 }
                 Err(ApiError::NotFound(_)) => {
-                    let _ = tx.send(Ok(Event::default().event("gone").data("{}"))).await;
+                    gone(&tx).await;
                     return;
                 }
                 Err(e) => tracing::warn!(error = %e, "rendering a live fragment"),
@@ -122,7 +155,7 @@ pub(super) fn pipelines(ctx: &Ctx, q: pages::ListQuery) -> Page {
         })
     });
     fragments(
-        &ctx.state,
+        ctx,
         move |c| matches!(c, Change::Pipeline { project_id: p, .. } if *p == project_id),
         render,
     )
@@ -131,18 +164,19 @@ pub(super) fn pipelines(ctx: &Ctx, q: pages::ListQuery) -> Page {
 pub(super) async fn pipeline(ctx: &Ctx, id: i64) -> Result<Page, ApiError> {
     let p = pages::find_pipeline(&ctx.state, &ctx.project, id).await?;
     let (state, project, level) = (ctx.state.clone(), ctx.project.clone(), ctx.level);
+    let user = ctx.viewer.user.clone();
     let render: Render = Arc::new(move || {
-        let (state, project) = (state.clone(), project.clone());
+        let (state, project, user) = (state.clone(), project.clone(), user.clone());
         Box::pin(async move {
             let p = pages::find_pipeline(&state, &project, id).await?;
-            let graph = pages::pipeline_graph(&state, &project, level, &p).await?;
+            let graph = pages::pipeline_graph(&state, user.as_ref(), &project, level, &p).await?;
             Ok(vec![("pipeline".to_owned(), html(&graph)?)])
         })
     });
     // Any pipeline of the project: its downstream pipelines' statuses are shown too.
     let project_id = p.project_id;
     Ok(fragments(
-        &ctx.state,
+        ctx,
         move |c| matches!(c, Change::Pipeline { project_id: changed, .. } if *changed == project_id),
         render,
     ))
@@ -161,7 +195,7 @@ pub(super) async fn job(ctx: &Ctx, id: i64) -> Result<Page, ApiError> {
     });
     let pipeline = job.pipeline_id;
     Ok(fragments(
-        &ctx.state,
+        ctx,
         move |c| matches!(c, Change::Pipeline { pipeline_id, .. } if *pipeline_id == pipeline),
         render,
     ))
@@ -185,6 +219,7 @@ pub(super) async fn trace(ctx: &Ctx, id: i64, resume: u64) -> Result<Page, ApiEr
     let state = ctx.state.clone();
     let (tx, rx) = mpsc::channel(8);
     let mut changes = state.core.live.subscribe();
+    let guard = Guard::of(ctx);
     tokio::spawn(async move {
         let db = &state.core.db;
         let mut parser = LogParser::new();
@@ -199,6 +234,10 @@ pub(super) async fn trace(ctx: &Ctx, id: i64, resume: u64) -> Result<Page, ApiEr
             read = upto as u64;
         }
         loop {
+            if !guard.holds().await {
+                gone(&tx).await;
+                return;
+            }
             // The status first: a finished job's trace read after it is complete.
             let finished = match db.job(job.id).await {
                 Ok(Some(j)) => crate::scheduler::status_of(&j.status).is_completed(),
@@ -257,7 +296,7 @@ pub(super) async fn environments(ctx: &Ctx) -> Result<Page, ApiError> {
         })
     });
     Ok(fragments(
-        &ctx.state,
+        ctx,
         move |c| matches!(c, Change::Pipeline { project_id: p, .. } if *p == project_id),
         render,
     ))

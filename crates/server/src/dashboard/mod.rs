@@ -225,8 +225,14 @@ async fn route(ctx: &Ctx, rest: &str, query: &str, last_event: Option<u64>) -> R
         ["jobs", n, "trace.sse"] => live::trace(ctx, id(n)?, last_event.unwrap_or(0)).await,
         ["jobs", n, "raw"] => artifacts::raw(ctx, id(n)?, query.contains("download=1")).await,
         ["jobs", n, "artifacts", "download"] => artifacts::download(ctx, id(n)?).await,
-        ["jobs", n, "artifacts", "browse", dir @ ..] => artifacts::browse(ctx, id(n)?, &dir.join("/")).await,
-        ["jobs", n, "artifacts", "file", file @ ..] => artifacts::file(ctx, id(n)?, &file.join("/")).await,
+        ["jobs", n, "artifacts", "browse", dir @ ..] => {
+            let dir = artifacts::unlink(dir).ok_or(ApiError::NotFound("Directory"))?;
+            artifacts::browse(ctx, id(n)?, &dir).await
+        }
+        ["jobs", n, "artifacts", "file", file @ ..] => {
+            let file = artifacts::unlink(file).ok_or(ApiError::NotFound("File"))?;
+            artifacts::file(ctx, id(n)?, &file).await
+        }
         ["environments"] => live::environments_page(ctx).await,
         ["environments", "live"] => live::environments(ctx).await,
         ["settings", "ci_cd"] => pages::settings(s, v, p, l).await,

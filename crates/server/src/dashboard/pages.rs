@@ -4,13 +4,13 @@
 
 use super::session::Viewer;
 use super::{Page, chrome, nav, render};
-use crate::access::Level;
+use crate::access::{self, Level};
 pub(super) use crate::api::jobs::find_job;
 pub(super) use crate::api::pipelines::find_pipeline;
 use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use gantry_store::db::{Job, Page as DbPage, Pipeline, PipelineFilter, Project};
+use gantry_store::db::{Job, Page as DbPage, Pipeline, PipelineFilter, Project, User};
 use gantry_web::format::{self, Status};
 use gantry_web::views::{
     self, BranchRow, JobBox, PipelineRow, ProjectRow, RunnerRow, StageColumn, VariableRow,
@@ -300,6 +300,7 @@ fn job_box(project: &Project, j: &Job, level: Level, x: u32, y: u32) -> JobBox {
 
 pub(super) async fn pipeline_graph(
     state: &AppState,
+    viewer: Option<&User>,
     project: &Project,
     level: Level,
     p: &Pipeline,
@@ -327,7 +328,7 @@ pub(super) async fn pipeline_graph(
     let mut downstream = Vec::new();
     for (b, j) in boxes.iter_mut().zip(&order) {
         if let Some(id) = j.downstream_pipeline_id
-            && let Some(d) = linked(state, project, id, &j.name).await?
+            && let Some(d) = linked(state, viewer, project, id, &j.name).await?
         {
             b.downstream = Some(d.clone());
             downstream.push(d);
@@ -335,7 +336,7 @@ pub(super) async fn pipeline_graph(
     }
     let upstream = match p.parent_job_id {
         Some(job_id) => match state.core.db.job(job_id).await? {
-            Some(trigger) => linked(state, project, trigger.pipeline_id, &trigger.name).await?,
+            Some(trigger) => linked(state, viewer, project, trigger.pipeline_id, &trigger.name).await?,
             None => None,
         },
         None => None,
@@ -389,9 +390,11 @@ pub(super) async fn pipeline_graph(
     })
 }
 
-/// The pipeline `id` as a link from a pipeline of `project` (its project named when another).
+/// The pipeline `id` as a link from a pipeline of `project` (its project named when another),
+/// `None` when it is gone or in a project `viewer` may not see.
 async fn linked(
     state: &AppState,
+    viewer: Option<&User>,
     project: &Project,
     id: i64,
     job: &str,
@@ -403,8 +406,8 @@ async fn linked(
         project.path.clone()
     } else {
         match state.core.db.project(p.project_id).await? {
-            Some(other) => other.path,
-            None => return Ok(None),
+            Some(other) if access::level(viewer, &other) > Level::None => other.path,
+            _ => return Ok(None),
         }
     };
     Ok(Some(views::Downstream {
@@ -424,7 +427,7 @@ pub(super) async fn pipeline(
     id: i64,
 ) -> Result<Page, ApiError> {
     let p = find_pipeline(state, project, id).await?;
-    let graph = pipeline_graph(state, project, level, &p).await?;
+    let graph = pipeline_graph(state, viewer.user.as_ref(), project, level, &p).await?;
     Ok(Page::Html(render(&views::PipelinePage {
         chrome: chrome(
             viewer.user.as_ref(),

@@ -3,7 +3,7 @@
 //! session's CSRF token goes into every page for the requests that change something.
 
 use crate::app::AppState;
-use crate::auth::{SESSION_COOKIE, new_token, session_user, token_hash, user_for_token};
+use crate::auth::{SESSION_COOKIE, new_token, session_user, token_hash};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use argon2::password_hash::phc::PasswordHash;
@@ -21,10 +21,12 @@ use std::sync::Arc;
 /// How long a session lasts.
 const SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// Who is looking at a page: the signed-in user (if any) and their CSRF token.
+/// Who is looking at a page: the signed-in user (if any), their CSRF token and the hash of
+/// their session cookie (live streams check that the session still holds).
 pub(crate) struct Viewer {
     pub(crate) user: Option<User>,
     pub(crate) csrf: String,
+    pub(crate) session: Option<String>,
 }
 
 impl Viewer {
@@ -34,10 +36,12 @@ impl Viewer {
             Some((user, session)) => Viewer {
                 user: Some(user),
                 csrf: session.csrf_token,
+                session: crate::auth::cookie(headers, SESSION_COOKIE).map(|c| token_hash(&c)),
             },
             None => Viewer {
                 user: None,
                 csrf: String::new(),
+                session: None,
             },
         })
     }
@@ -74,9 +78,11 @@ pub(crate) struct SignInQuery {
     redirect: String,
 }
 
-/// Only a path of this server: `/x`, not `//host` or `https://host`.
+/// Only a path of this server: `/x`, not `//host`, `https://host` or `/\t/host` (browsers
+/// drop tabs and newlines from URLs and read a backslash as a slash).
 fn local_path(to: &str) -> &str {
-    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
+    let plain = !to.contains(|c: char| c == '\\' || c.is_whitespace() || c.is_control());
+    if plain && to.starts_with('/') && !to.starts_with("//") {
         to
     } else {
         "/"
@@ -108,12 +114,39 @@ pub(crate) struct Credentials {
     redirect: String,
 }
 
+/// Whether the browser says a request comes from another site's page (`Sec-Fetch-Site`):
+/// such a sign-in would log the victim into the attacker's account (login CSRF). Clients
+/// that send no such header (curl, scripts) are not browsers being tricked.
+fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"))
+}
+
 pub(crate) async fn sign_in(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> Result<Response, ApiError> {
+    if cross_site(&headers) {
+        return Err(ApiError::Forbidden);
+    }
+    let now = now_ms();
+    // A session opened with a token ends when the token does.
+    let mut expires_at = now + SESSION_MS;
     let user = if !c.token.trim().is_empty() {
-        user_for_token(&state, c.token.trim()).await?
+        let found = state
+            .core
+            .db
+            .user_by_token(&token_hash(c.token.trim()), now)
+            .await?;
+        found.map(|(user, token)| {
+            if let Some(end) = token.expires_at {
+                expires_at = expires_at.min(end);
+            }
+            user
+        })
     } else {
         match state.core.db.password_hash(c.username.trim()).await? {
             Some((user, Some(phc))) => {
@@ -136,17 +169,10 @@ pub(crate) async fn sign_in(
         return Ok(response);
     };
     let cookie = new_token("");
-    let now = now_ms();
     state
         .core
         .db
-        .create_session(
-            user.id,
-            &token_hash(&cookie),
-            &new_token(""),
-            now,
-            now + SESSION_MS,
-        )
+        .create_session(user.id, &token_hash(&cookie), &new_token(""), now, expires_at)
         .await?;
     let secure = if state.core.external_url.starts_with("https://") {
         "; Secure"
@@ -155,7 +181,7 @@ pub(crate) async fn sign_in(
     };
     let set = format!(
         "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        SESSION_MS / 1000
+        (expires_at - now).max(0) / 1000
     );
     Ok(([(header::SET_COOKIE, set)], Redirect::to(local_path(&c.redirect))).into_response())
 }
@@ -198,10 +224,23 @@ mod tests {
     }
 
     #[test]
+    fn only_a_cross_site_sign_in_is_refused() {
+        let mut h = HeaderMap::new();
+        assert!(!cross_site(&h), "no header: not a browser");
+        for (site, refused) in [("same-origin", false), ("none", false), ("cross-site", true)] {
+            h.insert("sec-fetch-site", site.parse().expect("header"));
+            assert_eq!(cross_site(&h), refused, "{site}");
+        }
+    }
+
+    #[test]
     fn redirects_stay_on_this_server() {
         assert_eq!(local_path("/g/p/-/pipelines"), "/g/p/-/pipelines");
         assert_eq!(local_path("//evil.example"), "/");
         assert_eq!(local_path("https://evil.example"), "/");
         assert_eq!(local_path("/\\evil"), "/");
+        assert_eq!(local_path("/\t/evil.example"), "/");
+        assert_eq!(local_path("/\n/evil.example"), "/");
+        assert_eq!(local_path("/ /evil.example"), "/");
     }
 }

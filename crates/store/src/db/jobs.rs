@@ -184,7 +184,7 @@ impl Db {
                 },
             });
         };
-        let new = sqlx::query_as(concat!(
+        let new: Job = sqlx::query_as(concat!(
             "INSERT INTO jobs (pipeline_id, project_id, name, stage, stage_idx, status, allow_failure, \
              \"when\", plan_index, attempt, created_at, queued_at, needs_json, variable_names) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $10, $11, $12) RETURNING ",
@@ -203,6 +203,15 @@ impl Db {
         .bind(&old.needs_json)
         .bind(&old.variable_names)
         .fetch_one(&mut *w.tx)
+        .await
+        .map_err(query_error(OP))?;
+        // A played job's retry runs with the variables it was played with, as GitLab's does.
+        sqlx::query(
+            "UPDATE jobs SET play_variables = (SELECT play_variables FROM jobs WHERE id = $1) WHERE id = $2",
+        )
+        .bind(old.id)
+        .bind(new.id)
+        .execute(&mut *w.tx)
         .await
         .map_err(query_error(OP))?;
         w.commit(OP).await?;

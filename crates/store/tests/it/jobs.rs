@@ -86,7 +86,18 @@ async fn a_retry_adds_a_row_and_marks_the_old_one_retried() {
             ..JobUpdate::default()
         };
         db.update_job(jobs[1].id, &failed).await.expect("fail");
+        assert!(
+            db.set_play_variables(jobs[1].id, Some(b"sealed"))
+                .await
+                .expect("play")
+        );
         let retry = db.create_retry(jobs[1].id, NOW + 20).await.expect("retry");
+        assert_eq!(
+            db.play_variables(retry.id).await.expect("read").as_deref(),
+            Some(&b"sealed"[..]),
+            "a retry runs with the variables its job was played with"
+        );
+        assert_eq!(db.play_variables(jobs[0].id).await.expect("read"), None);
         assert_ne!(retry.id, jobs[1].id);
         assert_eq!(
             (retry.name.as_str(), retry.plan_index, retry.attempt),

@@ -222,3 +222,123 @@ fn sessions_log_streams_and_environments_serve_the_dashboard() {
         assert_eq!(deployments[0]["iid"], 1);
     }
 }
+
+/// A sign-in POST with extra headers and form fields: (status, full `Set-Cookie`, location).
+fn sign_in_with(server: &Server, form: &[(&str, &str)], headers: &[(&str, &str)]) -> (u16, String, String) {
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut req = client
+        .post(format!("{}/users/sign_in", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).expect("form"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().expect("sign in");
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (resp.status().as_u16(), header("set-cookie"), header("location"))
+}
+
+#[test]
+fn sign_in_and_sessions_refuse_what_would_harm_the_user() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Server::start(data.path(), None);
+    let (status, user) = server.post("users", json!({"username": "dev", "password": "dev-password-1"}));
+    assert_eq!(status, 201, "{user}");
+    let creds = [("username", "dev"), ("password", "dev-password-1")];
+
+    // A redirect browsers would read as another host (they drop the tab) stays here.
+    let mut form = creds.to_vec();
+    form.push(("redirect", "/\t/evil.example/"));
+    let (status, _, location) = sign_in_with(&server, &form, &[]);
+    assert_eq!((status, location.as_str()), (303, "/"));
+
+    // Another site's page cannot sign the browser in (login CSRF); this site's form can.
+    let (status, cookie, _) = sign_in_with(&server, &creds, &[("sec-fetch-site", "cross-site")]);
+    assert_eq!((status, cookie.as_str()), (403, ""));
+    let (status, cookie, _) = sign_in_with(&server, &creds, &[("sec-fetch-site", "same-origin")]);
+    assert_eq!(status, 303);
+    assert!(
+        cookie.contains("Max-Age=604800"),
+        "a password session lasts a week: {cookie}"
+    );
+
+    // A session opened with a token that expires tomorrow ends with it, not a week later.
+    let tomorrow = String::from_utf8(
+        std::process::Command::new("date")
+            .args(["-u", "-d", "tomorrow", "+%F"])
+            .output()
+            .expect("date")
+            .stdout,
+    )
+    .expect("utf-8");
+    let (status, token) = server.post(
+        &format!("users/{}/personal_access_tokens", user["id"]),
+        json!({"name": "short", "scopes": ["api"], "expires_at": tomorrow.trim()}),
+    );
+    assert_eq!(status, 201, "{token}");
+    let (status, cookie, _) = sign_in_with(
+        &server,
+        &[("token", token["token"].as_str().expect("token"))],
+        &[],
+    );
+    assert_eq!(status, 303);
+    let max_age: i64 = cookie
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a Max-Age: {cookie}"));
+    assert!(max_age > 0 && max_age <= 2 * 86_400, "{cookie}");
+
+    // Signing out ends the live streams the session opened.
+    let (status, _) = server.post(
+        "projects",
+        json!({"name": "site", "namespace": "web", "visibility": "internal"}),
+    );
+    assert_eq!(status, 201);
+    let (_, cookie, _) = sign_in_with(&server, &creds, &[]);
+    let session = cookie.split(';').next().expect("name=value").to_owned();
+    let page = server
+        .http
+        .get(format!("{}/web/site/-/pipelines", server.url))
+        .header("cookie", &session)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    let csrf = page
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf")
+        .to_owned();
+    let stream = server
+        .http
+        .get(format!("{}/web/site/-/pipelines/live", server.url))
+        .header("cookie", &session)
+        .send()
+        .expect("stream");
+    assert_eq!(stream.status().as_u16(), 200);
+    let signed_out = server
+        .http
+        .post(format!("{}/users/sign_out", server.url))
+        .header("cookie", &session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("csrf", csrf.as_str())]).expect("form"))
+        .send()
+        .expect("sign out");
+    assert!(signed_out.status().is_success() || signed_out.status().is_redirection());
+    // The stream's next look (a change or its periodic refresh) finds no session: it says
+    // `gone` and ends, so reading it to the end returns.
+    let rest = stream.text().expect("the stream ends");
+    assert!(rest.contains("event: gone"), "{rest}");
+}

@@ -155,6 +155,8 @@ struct Actor {
     remote: HashMap<JobId, Remote>,
     /// Jobs that failed as stuck while queued for a runner: their retry gets a new row.
     stuck: HashSet<JobId>,
+    /// `strategy: depend` trigger jobs waiting for their downstream pipeline's end.
+    depending: HashSet<JobId>,
     project: Project,
     protected: bool,
     traces: Vec<Vec<u8>>,
@@ -270,6 +272,7 @@ impl Actor {
             tasks: 0,
             remote: HashMap::new(),
             stuck: HashSet::new(),
+            depending: HashSet::new(),
             project,
             protected,
             traces: vec![Vec::new(); n],
@@ -298,6 +301,7 @@ impl Actor {
             let status = self.engine.state(job).status;
             match status {
                 Status::Running if self.runs_remotely(i) && self.adopt(job).await? => {}
+                Status::Running if self.adopt_trigger(job).await? => {}
                 Status::Running => {
                     self.traces[i].extend_from_slice(
                         b"ERROR: the server stopped while this job ran; the job failed as a system failure\n",
@@ -388,6 +392,7 @@ impl Actor {
                         token.cancel();
                     }
                     self.stop_remote(job);
+                    self.stop_trigger(job);
                 }
                 ActorMsg::Play(job) if job.0 < self.jobs.len() => events.push(Event::Play(job)),
                 ActorMsg::Retry(..) | ActorMsg::Play(_) => {}

@@ -73,71 +73,119 @@ pub(crate) fn child_config(include: &Node) -> Result<String, String> {
     Ok(out)
 }
 
+/// How a trigger job fails when its downstream pipeline cannot be created.
+const CREATION_FAILED: JobResult = JobResult::Failed {
+    exit_code: None,
+    reason: FailureReason::DownstreamPipelineCreationFailed,
+};
+
 impl Actor {
     /// Runs a trigger job: its downstream pipeline is created and linked; the job then
     /// passes, or with `strategy: depend` waits for that pipeline's end. A pipeline that
-    /// cannot be created fails it as `downstream_pipeline_creation_failed`.
+    /// cannot be created (or linked) fails it as `downstream_pipeline_creation_failed`.
     pub(super) async fn trigger(&mut self, job: JobId) -> Result<(), StoreError> {
-        let i = job.0;
-        let Some(trigger) = self.jobs[i].config.trigger.clone() else {
+        let Some(trigger) = self.jobs[job.0].config.trigger.clone() else {
             return Ok(());
         };
         // Counted as a task: its end comes as a task's does.
         self.tasks += 1;
-        let say = |actor: &Self, line: String| {
-            let _ = actor.tx.send(ActorMsg::Job(JobEvent::Log(job, line)));
-        };
         let _ = self.tx.send(ActorMsg::Job(JobEvent::Started(job)));
-        let created = self.create_downstream(i, &trigger).await;
-        let result = match created {
-            Ok(child) => {
-                self.core.db.set_downstream(self.rows[i].id, child.id).await?;
-                self.rows[i].downstream_pipeline_id = Some(child.id);
-                let path = self
-                    .core
-                    .db
-                    .project(child.project_id)
-                    .await?
-                    .map(|p| p.path)
-                    .unwrap_or_default();
-                say(
-                    self,
-                    format!(
-                        "Created downstream pipeline #{} ({}/{path}/-/pipelines/{})",
-                        child.iid, self.core.external_url, child.id
-                    ),
+        let result = match self.create_and_link(job, &trigger).await {
+            Ok(result) => result,
+            Err(e) => {
+                tracing::error!(error = %crate::error::ApiError::internal(e), "linking a downstream pipeline");
+                self.say(
+                    job,
+                    "\u{1b}[31;1mCannot link the downstream pipeline: the database failed\u{1b}[0;m",
                 );
-                if child.config_errors.is_some() {
-                    say(
-                        self,
-                        "\u{1b}[31;1mThe downstream pipeline's configuration is invalid\u{1b}[0;m".into(),
-                    );
-                    Some(JobResult::Failed {
-                        exit_code: None,
-                        reason: FailureReason::DownstreamPipelineCreationFailed,
-                    })
-                } else if trigger.strategy.as_deref() == Some("depend") {
-                    say(self, "Waiting for it to finish (strategy: depend)".into());
-                    None
-                } else {
-                    Some(JobResult::Success)
-                }
-            }
-            Err(why) => {
-                say(
-                    self,
-                    format!("\u{1b}[31;1mCannot create the downstream pipeline: {why}\u{1b}[0;m"),
-                );
-                Some(JobResult::Failed {
-                    exit_code: None,
-                    reason: FailureReason::DownstreamPipelineCreationFailed,
-                })
+                Some(CREATION_FAILED)
             }
         };
-        if let Some(result) = result {
-            let _ = self.tx.send(ActorMsg::Job(JobEvent::Finished(job, result)));
+        match result {
+            Some(result) => {
+                let _ = self.tx.send(ActorMsg::Job(JobEvent::Finished(job, result)));
+            }
+            None => {
+                self.depending.insert(job);
+            }
         }
         Ok(())
+    }
+
+    fn say(&self, job: JobId, line: &str) {
+        let _ = self.tx.send(ActorMsg::Job(JobEvent::Log(job, line.to_owned())));
+    }
+
+    /// Creates the downstream pipeline and links it to the job: the job's result, or `None`
+    /// while it waits (`strategy: depend`).
+    async fn create_and_link(
+        &mut self,
+        job: JobId,
+        trigger: &gantry_config::model::Trigger,
+    ) -> Result<Option<JobResult>, StoreError> {
+        let i = job.0;
+        let child = match self.create_downstream(i, trigger).await {
+            Ok(child) => child,
+            Err(why) => {
+                self.say(
+                    job,
+                    &format!("\u{1b}[31;1mCannot create the downstream pipeline: {why}\u{1b}[0;m"),
+                );
+                return Ok(Some(CREATION_FAILED));
+            }
+        };
+        self.core.db.set_downstream(self.rows[i].id, child.id).await?;
+        self.rows[i].downstream_pipeline_id = Some(child.id);
+        let path = self
+            .core
+            .db
+            .project(child.project_id)
+            .await?
+            .map(|p| p.path)
+            .unwrap_or_default();
+        self.say(
+            job,
+            &format!(
+                "Created downstream pipeline #{} ({}/{path}/-/pipelines/{})",
+                child.iid, self.core.external_url, child.id
+            ),
+        );
+        Ok(if child.config_errors.is_some() {
+            self.say(
+                job,
+                "\u{1b}[31;1mThe downstream pipeline's configuration is invalid\u{1b}[0;m",
+            );
+            Some(CREATION_FAILED)
+        } else if trigger.strategy.as_deref() == Some("depend") {
+            self.say(job, "Waiting for it to finish (strategy: depend)");
+            None
+        } else {
+            Some(JobResult::Success)
+        })
+    }
+
+    /// After a restart: a `strategy: depend` trigger job that was waiting waits again (and
+    /// ends at once when its pipeline ended meanwhile); false when the job is no such wait.
+    pub(super) async fn adopt_trigger(&mut self, job: JobId) -> Result<bool, StoreError> {
+        let depend = self.jobs[job.0]
+            .config
+            .trigger
+            .as_ref()
+            .and_then(|t| t.strategy.as_deref())
+            == Some("depend");
+        let Some(child) = self.rows[job.0].downstream_pipeline_id.filter(|_| depend) else {
+            return Ok(false);
+        };
+        self.tasks += 1;
+        self.started.insert(job, std::time::Instant::now());
+        self.depending.insert(job);
+        if let Some(p) = self.core.db.pipeline(child).await?
+            && crate::scheduler::status_of(&p.status).is_completed()
+        {
+            let row = self.rows[job.0].id;
+            self.downstream_finished(job, row, &p.status);
+        }
+        Ok(true)
     }
 
     async fn create_downstream(
@@ -223,15 +271,10 @@ impl Actor {
         }
     }
 
-    /// A `strategy: depend` trigger's downstream pipeline ended: the job ends as it did.
+    /// A `strategy: depend` trigger's downstream pipeline ended: the job ends as it did (once:
+    /// the wait is over when its end is sent, before it is applied).
     pub(super) fn downstream_finished(&mut self, job: JobId, row: i64, status: &str) {
-        let waiting = self
-            .jobs
-            .get(job.0)
-            .and_then(|j| j.config.trigger.as_ref())
-            .and_then(|t| t.strategy.as_deref())
-            == Some("depend");
-        if !waiting || self.rows.get(job.0).map(|r| r.id) != Some(row) || !self.tasks_waiting_on(job) {
+        if self.rows.get(job.0).map(|r| r.id) != Some(row) || !self.depending.remove(&job) {
             return;
         }
         let result = match status {
@@ -249,15 +292,10 @@ impl Actor {
         let _ = self.tx.send(ActorMsg::Job(JobEvent::Finished(job, result)));
     }
 
-    /// Whether the trigger job waits for its downstream pipeline (it runs).
-    fn tasks_waiting_on(&self, job: JobId) -> bool {
-        self.engine.state(job).status == gantry_engine::Status::Running
-    }
-
-    /// A running trigger job is stopped: its downstream pipeline is canceled, and it ends
+    /// A waiting trigger job is stopped: its downstream pipeline is canceled, and it ends
     /// canceled.
     pub(super) fn stop_trigger(&mut self, job: JobId) {
-        if self.jobs[job.0].config.trigger.is_none() || !self.tasks_waiting_on(job) {
+        if !self.depending.remove(&job) {
             return;
         }
         if let Some(child) = self.rows[job.0].downstream_pipeline_id {
