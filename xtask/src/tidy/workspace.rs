@@ -13,6 +13,7 @@ pub const PURE_CRATES: &[&str] = &[
     "gantry-plan",
     "gantry-engine",
     "gantry-web",
+    "gantry-oci",
 ];
 
 /// The workspace under check.
