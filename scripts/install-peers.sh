@@ -8,6 +8,10 @@
 # - hyperfine (apt): the benchmarks.
 # - chromium (apt) and playwright-core (npm, in tests/browser/node_modules): the dashboard's
 #   browser tests; Playwright drives Debian's Chromium (it cannot download its own here).
+# - podman, runc, skopeo, busybox-static (apt): the container registry's tests push and pull
+#   with podman and skopeo, from a base image made of the host's busybox (no registry can be
+#   reached here). Podman is set to runc and cgroupfs in /etc/containers/containers.conf
+#   when that file does not exist (crun refuses this machine's cgroup layout).
 # - openapi-spec-validator (pip): checks the server's OpenAPI document in its end-to-end test.
 #
 # Idempotent: each peer is skipped when the pinned version is already there, and apt-get update
@@ -17,7 +21,7 @@ set -euo pipefail
 
 GCL_VERSION=4.75.1
 NODE_VERSION=22.23.3
-APT_PACKAGES=(rsync hyperfine chromium)
+APT_PACKAGES=(rsync hyperfine chromium podman runc skopeo busybox-static)
 PLAYWRIGHT_VERSION=1.64.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,9 +87,16 @@ if [ ! -f "$wrapper" ] || [ "$(cat "$wrapper")" != "${wrapper_text%$'\n'}" ]; th
     chmod +x "$wrapper"
 fi
 
+# The command an apt package provides.
+command_of() {
+    case "$1" in
+    busybox-static) echo busybox ;;
+    *) echo "$1" ;;
+    esac
+}
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
-    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    command -v "$(command_of "$pkg")" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]} with apt-get"
@@ -96,6 +107,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     log "${APT_PACKAGES[*]} already present"
+fi
+
+containers_conf=/etc/containers/containers.conf
+if [ ! -f "$containers_conf" ]; then
+    log "writing $containers_conf (runc, cgroupfs, ulimits within the machine's limits)"
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    "${as_root[@]}" mkdir -p /etc/containers
+    printf '%s\n' '[containers]' 'default_ulimits = ["nofile=1024:20000", "nproc=4096:4096"]' \
+        '[engine]' 'runtime = "runc"' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' |
+        "${as_root[@]}" tee "$containers_conf" >/dev/null
 fi
 
 # playwright-core for the browser tests, from tests/browser/package-lock.json.
@@ -123,3 +145,5 @@ log "gitlab-ci-local: $wrapper ($gcl_reported)"
 log "rsync:           $(command -v rsync) ($(rsync --version | head -n1))"
 log "hyperfine:       $(command -v hyperfine) ($(hyperfine --version))"
 log "chromium:        $(command -v chromium) ($(chromium --version 2>/dev/null | head -n1))"
+log "podman:          $(command -v podman) ($(podman --version))"
+log "skopeo:          $(command -v skopeo) ($(skopeo --version))"

@@ -105,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(crate::api::routes())
         .merge(crate::dashboard::routes())
+        .merge(crate::registry::routes())
         .route("/-/health", get(|| async { "gantry OK" }))
         .route("/-/readiness", get(readiness))
         .route("/metrics", get(metrics))

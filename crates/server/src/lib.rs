@@ -19,5 +19,6 @@ mod githost;
 mod housekeeping;
 pub mod live;
 pub mod metrics;
+mod registry;
 pub mod scheduler;
 pub mod secrets;

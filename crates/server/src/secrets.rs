@@ -5,6 +5,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Loading the key or opening a sealed value failed.
@@ -31,6 +32,8 @@ pub enum SecretsError {
 #[derive(Clone)]
 pub struct Secrets {
     cipher: Aes256Gcm,
+    /// A digest of the key, from which keys for other purposes are derived.
+    root: [u8; 32],
 }
 
 const NONCE_LEN: usize = 12;
@@ -61,7 +64,12 @@ impl Secrets {
     fn from_hex(text: &str) -> Result<Self, SecretsError> {
         let bytes = hex::decode(text).map_err(|_| SecretsError::BadKey)?;
         let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| SecretsError::BadKey)?;
-        Ok(Secrets { cipher })
+        let root = Sha256::new()
+            .chain_update(b"gantry key derivation\0")
+            .chain_update(&bytes)
+            .finalize()
+            .into();
+        Ok(Secrets { cipher, root })
     }
 
     /// Seals a value: nonce followed by ciphertext and tag.
@@ -74,6 +82,16 @@ impl Secrets {
         let mut out = nonce.to_vec();
         out.extend(sealed);
         out
+    }
+
+    /// A 32-byte key for `purpose` (registry tokens, ...), derived from the server key: the
+    /// same on every replica that shares the key, different for every purpose.
+    pub fn derive_key(&self, purpose: &str) -> Vec<u8> {
+        Sha256::new()
+            .chain_update(self.root)
+            .chain_update(purpose.as_bytes())
+            .finalize()
+            .to_vec()
     }
 
     /// Opens a value sealed by [`Secrets::seal`] with the same key.

@@ -10,7 +10,7 @@ mod live;
 mod pages;
 mod session;
 
-pub(crate) use session::hash_password;
+pub(crate) use session::{hash_password, verify_password};
 
 use crate::access::{self, Level};
 use crate::app::AppState;

@@ -64,7 +64,7 @@ pub(crate) fn hash_password(password: &str) -> Result<String, ApiError> {
 }
 
 /// Whether `password` matches the PHC string `phc`.
-fn verify_password(phc: &str, password: &str) -> bool {
+pub(crate) fn verify_password(phc: &str, password: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| {
         argon2::Argon2::default()
             .verify_password(password.as_bytes(), &h)

@@ -5,7 +5,7 @@
 //! reads the clock.
 //!
 //! One module per aggregate, each adding its methods to [`Db`]: users and tokens, projects,
-//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers, sessions, environments and deployments.
+//! pipelines, jobs, traces, pipeline events, variables, artifacts, triggers, sessions, environments and deployments, the container registry.
 
 mod args;
 mod artifacts;
@@ -19,6 +19,7 @@ mod page;
 mod pipelines;
 mod projects;
 mod registration;
+mod registry;
 mod runners;
 mod sessions;
 mod traces;
@@ -36,6 +37,7 @@ pub use jobs::{Job, JobUpdate, NewJob};
 pub use page::Page;
 pub use pipelines::{FINISHED_PIPELINE_STATUSES, NewPipeline, Pipeline, PipelineFilter, PipelineUpdate};
 pub use projects::{MAINTAINER_ACCESS, NewProject, Project, ProtectedBranch};
+pub use registry::{ManifestRow, NewManifest, Repository, Upload};
 pub use runners::{NewRunner, Runner, RunnerUpdate, tags_text};
 pub use sessions::Session;
 pub use triggers::Trigger;

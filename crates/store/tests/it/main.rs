@@ -14,6 +14,7 @@ mod jobs;
 mod migrations;
 mod pipelines;
 mod projects;
+mod registry;
 mod runners;
 mod sessions;
 mod traces;

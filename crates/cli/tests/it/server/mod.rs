@@ -12,6 +12,7 @@ mod interop;
 mod pipelines;
 mod pushes;
 mod registration;
+mod registry;
 mod runner_processes;
 mod runners;
 
