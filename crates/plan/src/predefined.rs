@@ -82,10 +82,11 @@ pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
         ("CI_COMMIT_AUTHOR", ctx.commit_author.clone()),
         ("CI_COMMIT_TIMESTAMP", ctx.commit_timestamp.clone()),
         ("CI_CONFIG_PATH", ".gitlab-ci.yml".into()),
-        ("CI_REGISTRY", fqdn.clone()),
+        // The registry is served by the same server: its host and port.
+        ("CI_REGISTRY", host.clone()),
         (
             "CI_REGISTRY_IMAGE",
-            format!("{fqdn}/{}", ctx.project_path.to_lowercase()),
+            format!("{host}/{}", ctx.project_path.to_lowercase()),
         ),
         ("CI_OPEN_MERGE_REQUESTS", String::new()),
     ];
@@ -99,4 +100,28 @@ pub fn pipeline_variables(ctx: &Context) -> Vec<(String, String)> {
         !(val.is_empty() && matches!(*k, "CI_OPEN_MERGE_REQUESTS" | "CI_COMMIT_TAG_MESSAGE"))
     });
     v.into_iter().map(|(k, val)| (k.to_owned(), val)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value<'a>(vars: &'a [(String, String)], key: &str) -> &'a str {
+        vars.iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn the_registry_is_the_servers_host_and_port_and_images_are_lowercase() {
+        let ctx = Context {
+            server_url: "http://ci.example:8080".into(),
+            project_path: "Team/My-App".into(),
+            ..Context::default()
+        };
+        let vars = pipeline_variables(&ctx);
+        assert_eq!(value(&vars, "CI_SERVER_HOST"), "ci.example");
+        assert_eq!(value(&vars, "CI_REGISTRY"), "ci.example:8080");
+        assert_eq!(value(&vars, "CI_REGISTRY_IMAGE"), "ci.example:8080/team/my-app");
+    }
 }

@@ -226,7 +226,7 @@ pub(crate) fn build(input: &PayloadInput<'_>) -> Value {
 }
 
 /// The payload a runner gets: the job token in `token`, in the clone URL, and as
-/// `CI_JOB_TOKEN`/`CI_REPOSITORY_URL` (masked); the timeout capped at the runner's maximum.
+/// `CI_JOB_TOKEN`/`CI_REPOSITORY_URL`/`CI_REGISTRY_PASSWORD` (masked, with `CI_REGISTRY_USER`); the timeout capped at the runner's maximum.
 pub(crate) fn with_token(
     template: &Value,
     token: &str,
@@ -257,6 +257,11 @@ pub(crate) fn with_token(
             json!({"key": "CI_JOB_TOKEN", "value": token, "public": false, "masked": true, "raw": true}),
         );
         vars.push(json!({"key": "CI_REPOSITORY_URL", "value": repo_url, "public": false, "masked": false, "raw": true}));
+        // The registry takes the job token as `gitlab-ci-token`, as GitLab's does.
+        vars.push(json!({"key": "CI_REGISTRY_USER", "value": "gitlab-ci-token", "public": true, "masked": false, "raw": true}));
+        vars.push(
+            json!({"key": "CI_REGISTRY_PASSWORD", "value": token, "public": false, "masked": true, "raw": true}),
+        );
     }
     payload
 }

@@ -270,6 +270,16 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
         assert_eq!(variable(&job, "CI_JOB_TOKEN")["masked"], true);
         assert_eq!(variable(&job, "CI_JOB_TOKEN")["value"], job["token"]);
         assert_eq!(variable(&job, "CI_PROJECT_PATH")["value"], "team/remote");
+        // The registry's credentials: the job token as gitlab-ci-token, on this server.
+        assert_eq!(variable(&job, "CI_REGISTRY_USER")["value"], "gitlab-ci-token");
+        assert_eq!(variable(&job, "CI_REGISTRY_PASSWORD")["value"], job["token"]);
+        assert_eq!(variable(&job, "CI_REGISTRY_PASSWORD")["masked"], true);
+        let host = server.url.trim_start_matches("http://");
+        assert_eq!(variable(&job, "CI_REGISTRY")["value"], host);
+        assert_eq!(
+            variable(&job, "CI_REGISTRY_IMAGE")["value"],
+            format!("{host}/team/remote")
+        );
         // The untagged job ran on the server meanwhile.
         let here = server.wait_for("the untagged job on the server", |s| {
             let jobs = s.jobs("team%2Fremote", job["job_info"]["pipeline_id"].as_i64()?);
