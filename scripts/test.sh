@@ -2,7 +2,9 @@
 # The whole test suite: what CI runs (through .ci/run) and what a developer runs before pushing.
 #
 # Steps, each under a header, stopping at the first failure:
-#   1. install the test peers (gitlab-ci-local under Node 22, rsync, hyperfine) into .cache/peers
+#   1. install the test peers (gitlab-ci-local under Node 22, rsync, hyperfine, Chromium, podman,
+#      skopeo) into .cache/peers, and build the Go test tools (the OCI conformance suite, the
+#      CNCF registry) into .cache/go-tools
 #   2. cargo fmt --check
 #   3. cargo clippy, warnings denied
 #   4. the release binary target/release/gantry
@@ -11,6 +13,7 @@
 #   6. cargo test --workspace, with GANTRY_GCL, GANTRY_BIN and the services' GANTRY_TEST_* exported
 #   7. the dashboard's browser tests (tests/browser: Playwright driving Debian's Chromium)
 #   8. the conformance cases in ../shared/conformance against the release binary (lint, then run)
+#   9. the OCI distribution-spec conformance suite against the release binary's registry
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,22 +40,23 @@ on_exit() {
 }
 trap on_exit EXIT
 
-step "1/8 test peers: bash scripts/install-peers.sh"
+step "1/9 test peers: bash scripts/install-peers.sh"
 bash scripts/install-peers.sh
+bash scripts/go-tools.sh
 export GANTRY_GCL="$root/.cache/peers/bin/gitlab-ci-local"
 
-step "2/8 format: cargo fmt --all --check"
+step "2/9 format: cargo fmt --all --check"
 cargo fmt --all --check
 
-step "3/8 lints: cargo clippy --workspace --all-targets -- -D warnings"
+step "3/9 lints: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "4/8 release binary: cargo build --release -p gantry-cli"
+step "4/9 release binary: cargo build --release -p gantry-cli"
 cargo build --release -p gantry-cli
 export GANTRY_BIN="$root/target/release/gantry"
 [ -x "$GANTRY_BIN" ] || { echo "test.sh: $GANTRY_BIN was not built" >&2; exit 1; }
 
-step "5/8 test services: bash scripts/services.sh start (PostgreSQL, S3)"
+step "5/9 test services: bash scripts/services.sh start (PostgreSQL, S3)"
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
     services_started=1
 fi
@@ -60,14 +64,14 @@ fi
 services_env="$(bash scripts/services.sh start)"
 eval "$services_env"
 
-step "6/8 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN GANTRY_TEST_POSTGRES_URL=$GANTRY_TEST_POSTGRES_URL GANTRY_TEST_S3_ENDPOINT=$GANTRY_TEST_S3_ENDPOINT)"
+step "6/9 tests: cargo test --workspace (GANTRY_GCL=$GANTRY_GCL GANTRY_BIN=$GANTRY_BIN GANTRY_TEST_POSTGRES_URL=$GANTRY_TEST_POSTGRES_URL GANTRY_TEST_S3_ENDPOINT=$GANTRY_TEST_S3_ENDPOINT)"
 cargo test --workspace
 stop_services
 
-step "7/8 browser tests: node --test tests/browser (GANTRY_BIN=$GANTRY_BIN, Chromium at /usr/bin/chromium)"
+step "7/9 browser tests: node --test tests/browser (GANTRY_BIN=$GANTRY_BIN, Chromium at /usr/bin/chromium)"
 node --test --test-concurrency=1 tests/browser/
 
-step "8/8 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
+step "8/9 conformance: python3 ../shared/conformance/run_cases.py plan, then run"
 if [ -f "$shared/conformance/run_cases.py" ]; then
     python3 "$shared/conformance/run_cases.py" plan "$GANTRY_BIN" "$shared/conformance/cases"
     python3 "$shared/conformance/run_cases.py" run "$GANTRY_BIN" "$shared/conformance/cases"
@@ -77,5 +81,8 @@ elif [ "${CI:-}" = "true" ]; then
 else
     echo "test.sh: skipping conformance: no $shared/conformance (it lives beside the repository)"
 fi
+
+step "9/9 OCI conformance: bash scripts/oci-conformance.sh $GANTRY_BIN"
+bash scripts/oci-conformance.sh "$GANTRY_BIN"
 
 printf '\n==== all steps passed in %ds\n' "$((SECONDS - started))"

@@ -52,6 +52,16 @@ pub struct Descriptor {
     pub artifact_type: Option<String>,
     /// Its annotations, if any.
     pub annotations: Option<Map<String, Value>>,
+    /// Where else its bytes may be fetched from: a non-distributable ("foreign") layer,
+    /// which clients need not push, so the registry does not require it.
+    pub urls: Vec<String>,
+}
+
+impl Descriptor {
+    /// Whether the registry must hold the content before a manifest may name it.
+    pub fn required(&self) -> bool {
+        self.urls.is_empty()
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,6 +75,8 @@ struct RawDescriptor {
     artifact_type: Option<String>,
     #[serde(default)]
     annotations: Option<Map<String, Value>>,
+    #[serde(default)]
+    urls: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +131,7 @@ fn descriptor(raw: RawDescriptor, field: &str) -> Result<Descriptor, RegistryErr
         size,
         artifact_type: raw.artifact_type,
         annotations: raw.annotations,
+        urls: raw.urls,
     })
 }
 
@@ -243,6 +256,19 @@ mod tests {
         let m = parse(None, body.as_bytes()).expect("valid");
         assert_eq!(m.artifact_type.as_deref(), Some("application/vnd.example.sbom"));
         assert_eq!(m.subject.map(|s| s.digest.to_string()), Some(d('c')));
+    }
+
+    #[test]
+    fn layers_with_urls_are_not_required_to_be_pushed() {
+        let body = image("").replace(
+            "\"size\":10}",
+            "\"size\":10,\"urls\":[\"https://store.example/layer\"]}",
+        );
+        let m = parse(Some(OCI_MANIFEST), body.as_bytes()).expect("valid");
+        assert_eq!(
+            m.blobs.iter().map(Descriptor::required).collect::<Vec<_>>(),
+            [true, false]
+        );
     }
 
     #[test]

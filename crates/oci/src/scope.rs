@@ -90,11 +90,13 @@ impl Scope {
     }
 }
 
-/// The `WWW-Authenticate` challenge pointing clients at the token endpoint `realm`.
-pub fn challenge(realm: &str, service: &str, scope: Option<&Scope>) -> String {
+/// The `WWW-Authenticate` challenge pointing clients at the token endpoint `realm`, with the
+/// scopes to ask for (space-separated, as the token flow writes several).
+pub fn challenge(realm: &str, service: &str, scopes: &[Scope]) -> String {
     let mut out = format!("Bearer realm=\"{realm}\",service=\"{service}\"");
-    if let Some(s) = scope {
-        out.push_str(&format!(",scope=\"{}\"", s.render()));
+    if !scopes.is_empty() {
+        let all: Vec<String> = scopes.iter().map(Scope::render).collect();
+        out.push_str(&format!(",scope=\"{}\"", all.join(" ")));
     }
     out
 }
@@ -126,8 +128,18 @@ mod tests {
     fn a_challenge_names_the_realm_service_and_scope() {
         let s = Scope::repository("g/app", &[Action::Pull]);
         assert_eq!(
-            challenge("http://h/jwt/auth", "container_registry", Some(&s)),
+            challenge(
+                "http://h/jwt/auth",
+                "container_registry",
+                std::slice::from_ref(&s)
+            ),
             "Bearer realm=\"http://h/jwt/auth\",service=\"container_registry\",scope=\"repository:g/app:pull\""
         );
+        let push = Scope::repository("g/web", &[Action::Pull, Action::Push]);
+        assert!(
+            challenge("r", "s", &[push, s])
+                .ends_with("scope=\"repository:g/web:pull,push repository:g/app:pull\"")
+        );
+        assert_eq!(challenge("r", "s", &[]), "Bearer realm=\"r\",service=\"s\"");
     }
 }

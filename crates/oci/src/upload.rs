@@ -1,6 +1,7 @@
-//! Chunked uploads: a `PATCH` names the range it carries (`Content-Range: start-end`,
+//! Byte ranges. Chunked uploads: a `PATCH` names the range it carries (`Content-Range: start-end`,
 //! inclusive; `bytes start-end` and `start-end/total` as some clients write it), which must
 //! begin where the upload ends now; the `Range` the registry answers with is `0-<last byte>`.
+//! Downloads: a blob `GET` with `Range: bytes=...` gets that part (206).
 
 use crate::error::{Code, RegistryError};
 
@@ -46,6 +47,42 @@ pub fn continues(range: ChunkRange, size: u64, len: u64) -> Result<(), bool> {
     Ok(())
 }
 
+/// What a blob download's `Range` header asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// The whole blob (no header, or not one valid single range: it is ignored).
+    Whole,
+    /// These bytes, end exclusive (206).
+    Part(std::ops::Range<u64>),
+    /// A range outside the blob (416).
+    Outside,
+}
+
+/// Reads `bytes=a-b`, `bytes=a-` or the suffix `bytes=-n`, clipped to a blob of `size` bytes
+/// (`a-b` with `b < a` is outside any blob).
+pub fn requested_range(header: &str, size: u64) -> Wanted {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Wanted::Whole;
+    };
+    let Some((a, b)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
+        return Wanted::Whole;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => start..(end + 1).min(size),
+        // Backwards: as the conformance suite expects, nothing can be sent (416).
+        (Ok(_), Ok(_)) => return Wanted::Outside,
+        (Ok(start), Err(_)) if b.is_empty() => start..size,
+        (Err(_), Ok(n)) if a.is_empty() => size.saturating_sub(n)..size,
+        _ => return Wanted::Whole,
+    };
+    if range.start >= size || range.is_empty() {
+        Wanted::Outside
+    } else {
+        Wanted::Part(range)
+    }
+}
+
 /// The `Range` header of an upload of `size` bytes (`0-0` when empty, as registries say).
 pub fn range_header(size: u64) -> String {
     format!("0-{}", size.saturating_sub(1))
@@ -71,6 +108,19 @@ mod tests {
                 Code::BlobUploadInvalid
             );
         }
+    }
+
+    #[test]
+    fn download_ranges_are_clipped_to_the_blob() {
+        assert_eq!(requested_range("bytes=500-1499", 10_000), Wanted::Part(500..1500));
+        assert_eq!(requested_range("bytes=500-", 1000), Wanted::Part(500..1000));
+        assert_eq!(requested_range("bytes=-500", 1000), Wanted::Part(500..1000));
+        assert_eq!(requested_range("bytes=-5000", 1000), Wanted::Part(0..1000));
+        assert_eq!(requested_range("bytes=500-5000", 1000), Wanted::Part(500..1000));
+        assert_eq!(requested_range("bytes=5000-10000", 1000), Wanted::Outside);
+        assert_eq!(requested_range("bytes=500-0", 1000), Wanted::Outside, "backwards");
+        assert_eq!(requested_range("bytes=0-1,5-6", 1000), Wanted::Whole);
+        assert_eq!(requested_range("items=0-1", 1000), Wanted::Whole);
     }
 
     #[test]

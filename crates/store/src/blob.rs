@@ -305,6 +305,28 @@ impl BlobStore {
         Ok((size, stream))
     }
 
+    /// The bytes `range` (end exclusive) of the blob under `key`, as a stream of chunks.
+    pub async fn get_range_stream(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let location = object_path(key)?;
+        let result = self
+            .store
+            .get_opts(
+                &location,
+                object_store::GetOptions::default().with_range(Some(range)),
+            )
+            .await
+            .map_err(store_error("reading", key))?;
+        let key = key.to_owned();
+        Ok(result
+            .into_stream()
+            .map_err(move |source| store_error("reading", &key)(source))
+            .boxed())
+    }
+
     /// Writes the blob under `key` to the file at `path` as it arrives and returns its size.
     /// The bytes go to `<path>.part`, renamed to `path` once complete.
     pub async fn get_to_file(&self, key: &str, path: &Path) -> Result<u64, BlobError> {

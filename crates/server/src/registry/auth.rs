@@ -62,6 +62,14 @@ impl Caller {
         !matches!(self.who, Who::Anonymous) || !self.subject.is_empty()
     }
 
+    /// Whether the caller came with a registry token that does not mention `name` at all
+    /// (it was not asked for: asking again with it may grant it).
+    pub(crate) fn token_lacks(&self, name: &str) -> bool {
+        self.granted
+            .as_ref()
+            .is_some_and(|g| !g.iter().any(|s| s.name == name))
+    }
+
     /// Whether the caller is an administrator.
     pub(crate) fn is_admin(&self) -> bool {
         match &self.who {
@@ -163,7 +171,7 @@ pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Call
         validation.set_audience(&[SERVICE]);
         let key = jsonwebtoken::DecodingKey::from_secret(&signing_key(state));
         let claims = jsonwebtoken::decode::<Claims>(&token, &key, &validation)
-            .map_err(|_| Fail::Auth(None))?
+            .map_err(|_| Fail::Auth(Vec::new()))?
             .claims;
         let granted = claims
             .access
@@ -183,7 +191,7 @@ pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Call
                 subject: login,
                 granted: None,
             }),
-            None => Err(Fail::Auth(None)),
+            None => Err(Fail::Auth(Vec::new())),
         };
     }
     Ok(Caller {
@@ -287,7 +295,7 @@ pub(crate) async fn authorize(
     };
     if !allowed {
         return Err(if caller.granted.is_some() || !caller.signed_in() {
-            Fail::Auth(Some(scope))
+            Fail::Auth(vec![scope])
         } else {
             Fail::oci(Code::Denied, format!("access to `{name}` is denied"))
         });

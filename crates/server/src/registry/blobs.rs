@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use gantry_oci::digest::Hasher;
-use gantry_oci::upload::{continues, parse_content_range, range_header};
+use gantry_oci::scope::{Action, Scope};
+use gantry_oci::upload::{Wanted, continues, parse_content_range, range_header, requested_range};
 use gantry_oci::{Code, Digest};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -153,11 +154,12 @@ fn digest_param(query: Option<&str>) -> Result<Option<Digest>, Fail> {
         .map_err(Fail::from)
 }
 
-/// `GET`/`HEAD /v2/<name>/blobs/<digest>`.
+/// `GET`/`HEAD /v2/<name>/blobs/<digest>`, whole or the part a `Range` header asks for.
 pub(super) async fn get(
     state: &AppState,
     repo: &Repo,
     t: &Target,
+    range: Option<&str>,
     with_body: bool,
 ) -> Result<Response, Fail> {
     let digest = Digest::parse(&t.rest)?;
@@ -174,21 +176,40 @@ pub(super) async fn get(
         .registry_blob(row.id, &digest.to_string())
         .await?
         .ok_or_else(unknown)?;
-    let h = headers(&[
+    let total = u64::try_from(size).unwrap_or(0);
+    let wanted = range.map(|r| requested_range(r, total)).unwrap_or(Wanted::Whole);
+    let mut h = headers(&[
         ("content-type", "application/octet-stream".into()),
         ("docker-content-digest", digest.to_string()),
-        ("content-length", size.to_string()),
+        ("accept-ranges", "bytes".into()),
     ]);
-    if !with_body {
-        return Ok((StatusCode::OK, h).into_response());
+    let (status, part) = match wanted {
+        Wanted::Whole => (StatusCode::OK, None),
+        Wanted::Part(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
+        Wanted::Outside => {
+            h.extend(headers(&[("content-range", format!("bytes */{total}"))]));
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, h).into_response());
+        }
+    };
+    let length = part.as_ref().map_or(total, |r| r.end - r.start);
+    h.extend(headers(&[("content-length", length.to_string())]));
+    if let Some(r) = &part {
+        h.extend(headers(&[(
+            "content-range",
+            format!("bytes {}-{}/{total}", r.start, r.end - 1),
+        )]));
     }
-    let (_, stream) = state
-        .core
-        .blobs
-        .get_stream(&blob_key(&digest))
-        .await
-        .map_err(Fail::internal)?;
-    Ok((StatusCode::OK, h, Body::from_stream(stream)).into_response())
+    if !with_body {
+        return Ok((status, h).into_response());
+    }
+    let blobs = &state.core.blobs;
+    let key = blob_key(&digest);
+    let stream = match part {
+        Some(r) => blobs.get_range_stream(&key, r).await,
+        None => blobs.get_stream(&key).await.map(|(_, s)| s),
+    }
+    .map_err(Fail::internal)?;
+    Ok((status, h, Body::from_stream(stream)).into_response())
 }
 
 /// `DELETE /v2/<name>/blobs/<digest>`: the repository stops seeing it.
@@ -349,6 +370,17 @@ async fn start(
     query: Option<&str>,
     request: Request,
 ) -> Result<Response, Fail> {
+    // A mount from a repository the token was not issued for: the client asks again for a
+    // token naming both (once: a token that names it and still lacks it falls back below).
+    if let (Some(_), Some(from)) = (query_param(query, "mount"), query_param(query, "from"))
+        && gantry_oci::name::check_name(&from).is_ok()
+        && caller.token_lacks(&from)
+    {
+        return Err(Fail::Auth(vec![
+            Scope::repository(&repo.name, &[Action::Pull, Action::Push]),
+            Scope::repository(&from, &[Action::Pull]),
+        ]));
+    }
     if let (Some(mount), Some(from)) = (query_param(query, "mount"), query_param(query, "from"))
         && let Ok(digest) = Digest::parse(&mount)
         && gantry_oci::name::check_name(&from).is_ok()

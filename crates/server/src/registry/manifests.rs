@@ -139,7 +139,14 @@ pub(super) async fn put(
         .chain(&parsed.manifests)
         .map(|d| d.digest.to_string())
         .collect();
-    let missing = state.core.db.registry_missing(row.id, &refs).await?;
+    let required: Vec<String> = parsed
+        .blobs
+        .iter()
+        .chain(&parsed.manifests)
+        .filter(|d| d.required())
+        .map(|d| d.digest.to_string())
+        .collect();
+    let missing = state.core.db.registry_missing(row.id, &required).await?;
     if let Some(first) = missing.first() {
         return Err(Fail::oci(
             Code::ManifestBlobUnknown,

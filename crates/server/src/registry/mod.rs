@@ -41,8 +41,9 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 pub(crate) enum Fail {
     /// A spec error.
     Oci(RegistryError),
-    /// Credentials are needed (or a token with more scope): 401 with the challenge.
-    Auth(Option<Scope>),
+    /// Credentials are needed (or a token with more scope): 401 with the challenge naming
+    /// the scopes to ask for.
+    Auth(Vec<Scope>),
     /// A chunk out of order: 416 with the upload's range so far.
     Range(u64),
     /// The body is too large.
@@ -91,11 +92,10 @@ impl Fail {
     fn into_response(self, state: &AppState) -> Response {
         let mut r = match self {
             Fail::Oci(e) => error_response(e.code.status(), &e),
-            Fail::Auth(scope) => {
+            Fail::Auth(scopes) => {
                 let e = RegistryError::new(Code::Unauthorized, "authentication required");
                 let mut r = error_response(401, &e);
-                let challenge =
-                    gantry_oci::scope::challenge(&auth::realm(state), auth::SERVICE, scope.as_ref());
+                let challenge = gantry_oci::scope::challenge(&auth::realm(state), auth::SERVICE, &scopes);
                 if let Ok(v) = HeaderValue::from_str(&challenge) {
                     r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                 }
@@ -135,7 +135,7 @@ async fn base(State(state): State<Arc<AppState>>, request: Request) -> Response 
             api_version(r.headers_mut());
             r
         }
-        Ok(_) => Fail::Auth(None).into_response(&state),
+        Ok(_) => Fail::Auth(Vec::new()).into_response(&state),
         Err(f) => f.into_response(&state),
     }
 }
@@ -184,8 +184,10 @@ async fn route(state: &Arc<AppState>, path: &str, request: Request) -> Result<Re
         ("blobs", m) if t.rest.starts_with("uploads") => {
             blobs::upload(state, &caller, &repo, &t, m, request).await
         }
-        ("blobs", Method::GET) => blobs::get(state, &repo, &t, true).await,
-        ("blobs", Method::HEAD) => blobs::get(state, &repo, &t, false).await,
+        ("blobs", Method::GET | Method::HEAD) => {
+            let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+            blobs::get(state, &repo, &t, range, request.method() == Method::GET).await
+        }
         ("blobs", Method::DELETE) => blobs::delete(state, &repo, &t).await,
         ("manifests", Method::GET) => manifests::get(state, &repo, &t, true).await,
         ("manifests", Method::HEAD) => manifests::get(state, &repo, &t, false).await,
