@@ -96,6 +96,7 @@ impl fmt::Display for Digest {
 }
 
 /// Digests content fed in pieces.
+#[derive(Clone)]
 pub enum Hasher {
     /// sha256.
     Sha256(sha2::Sha256),

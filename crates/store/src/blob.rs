@@ -101,6 +101,8 @@ pub struct S3Config {
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// The directory of a filesystem store (files there can be moved in, not copied).
+    local_root: Option<PathBuf>,
 }
 
 impl BlobStore {
@@ -118,6 +120,7 @@ impl BlobStore {
             .with_automatic_cleanup(true);
         Ok(BlobStore {
             store: Arc::new(store),
+            local_root: Some(dir.to_path_buf()),
         })
     }
 
@@ -140,6 +143,7 @@ impl BlobStore {
         let store = builder.build().map_err(BlobError::Open)?;
         Ok(BlobStore {
             store: Arc::new(store),
+            local_root: None,
         })
     }
 
@@ -197,7 +201,10 @@ impl BlobStore {
             let prefix = object_path(prefix)?;
             Arc::new(PrefixStore::new(s3, prefix))
         };
-        Ok(BlobStore { store })
+        Ok(BlobStore {
+            store,
+            local_root: None,
+        })
     }
 
     /// Stores `bytes` under `key`, replacing any blob there.
@@ -272,6 +279,35 @@ impl BlobStore {
         }
     }
 
+    /// Stores the file at `path` under `key`, taking the file: a filesystem store on the same
+    /// disk renames it into place (no copy); otherwise it is uploaded as by
+    /// [`BlobStore::put_file`] and removed. Returns its size.
+    pub async fn put_file_moving(&self, key: &str, path: &Path) -> Result<u64, BlobError> {
+        object_path(key)?;
+        if let Some(root) = &self.local_root {
+            let target = root.join(key);
+            let file_error = |op, at: &Path| {
+                let path = at.to_path_buf();
+                move |source| BlobError::File { op, path, source }
+            };
+            let size = tokio::fs::metadata(path)
+                .await
+                .map_err(file_error("reading", path))?
+                .len();
+            if let Some(dir) = target.parent() {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(file_error("creating", dir))?;
+            }
+            if tokio::fs::rename(path, &target).await.is_ok() {
+                return Ok(size);
+            }
+        }
+        let size = self.put_file(key, path).await?;
+        let _ = tokio::fs::remove_file(path).await;
+        Ok(size)
+    }
+
     /// The blob under `key`, whole; [`BlobError::NotFound`] when there is none. Use
     /// [`BlobStore::get_stream`] or [`BlobStore::get_to_file`] for big blobs.
     pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
@@ -291,6 +327,9 @@ impl BlobStore {
         key: &str,
     ) -> Result<(u64, BoxStream<'static, Result<Bytes, BlobError>>), BlobError> {
         let location = object_path(key)?;
+        if let Some(local) = self.local_stream(key, None).await {
+            return Ok(local);
+        }
         let result = self
             .store
             .get(&location)
@@ -305,6 +344,36 @@ impl BlobStore {
         Ok((size, stream))
     }
 
+    /// A filesystem store's file read directly in big chunks (object_store reads small ones),
+    /// from `range.start` for `range`'s length when given; `None` when this is no filesystem
+    /// store or the file cannot be opened (the general path then reports why).
+    async fn local_stream(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Option<(u64, BoxStream<'static, Result<Bytes, BlobError>>)> {
+        use tokio::io::AsyncSeekExt;
+        let path = self.local_root.as_ref()?.join(key);
+        let mut file = tokio::fs::File::open(&path).await.ok()?;
+        let size = file.metadata().await.ok()?.len();
+        let (start, len) = match range {
+            Some(r) => (r.start, r.end.saturating_sub(r.start)),
+            None => (0, size),
+        };
+        if start > 0 {
+            file.seek(std::io::SeekFrom::Start(start)).await.ok()?;
+        }
+        let key = key.to_owned();
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024)
+            .map_err(move |source| BlobError::File {
+                op: "reading",
+                path: PathBuf::from(&key),
+                source,
+            })
+            .boxed();
+        Some((size, stream))
+    }
+
     /// The bytes `range` (end exclusive) of the blob under `key`, as a stream of chunks.
     pub async fn get_range_stream(
         &self,
@@ -312,6 +381,9 @@ impl BlobStore {
         range: std::ops::Range<u64>,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
         let location = object_path(key)?;
+        if let Some((_, local)) = self.local_stream(key, Some(range.clone())).await {
+            return Ok(local);
+        }
         let result = self
             .store
             .get_opts(

@@ -13,7 +13,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use gantry_oci::digest::Hasher;
+use gantry_oci::digest::{Algorithm, Hasher};
 use gantry_oci::scope::{Action, Scope};
 use gantry_oci::upload::{Wanted, continues, parse_content_range, range_header, requested_range};
 use gantry_oci::{Code, Digest};
@@ -35,6 +35,27 @@ pub(crate) fn upload_file(data_dir: &Path, id: &str) -> PathBuf {
 
 fn upload_path(state: &AppState, id: &str) -> PathBuf {
     upload_file(&state.core.config.data_dir, id)
+}
+
+/// The sha256 of each upload in progress in this process, fed as its chunks arrive, with the
+/// size it has seen: finishing a big upload then needs no second read. An upload continued
+/// on another replica (or after a restart, or a broken chunk) has none and is read again.
+static HASHERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, (u64, Hasher)>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Takes the hasher of upload `id` if it has seen exactly `size` bytes.
+fn take_hasher(id: &str, size: u64) -> Option<Hasher> {
+    let mut map = HASHERS.lock().ok()?;
+    match map.remove(id) {
+        Some((seen, h)) if seen == size => Some(h),
+        _ => None,
+    }
+}
+
+fn put_hasher(id: &str, size: u64, h: Hasher) {
+    if let Ok(mut map) = HASHERS.lock() {
+        map.insert(id.to_owned(), (size, h));
+    }
 }
 
 /// A new upload id, shaped like a UUID.
@@ -118,14 +139,14 @@ async fn file_digest(path: &Path, like: &Digest) -> Result<Digest, Fail> {
     }
 }
 
-/// Stores a verified file as the blob `digest` (once: the same digest is the same bytes) and
-/// makes it visible in the repository.
+/// Stores a verified file as the blob `digest` (once: the same digest is the same bytes; the
+/// file is moved into a filesystem store, not copied) and makes it visible in the repository.
 async fn commit(state: &AppState, repo: &mut Repo, digest: &Digest, file: &Path) -> Result<Response, Fail> {
     let key = blob_key(digest);
     let blobs = &state.core.blobs;
     let size = match blobs.head(&key).await.map_err(Fail::internal)? {
         Some(size) => size,
-        None => blobs.put_file(&key, file).await.map_err(Fail::internal)?,
+        None => blobs.put_file_moving(&key, file).await.map_err(Fail::internal)?,
     };
     let row = repo.ensure(state).await?;
     let size = i64::try_from(size).map_err(Fail::internal)?;
@@ -286,6 +307,7 @@ pub(super) async fn upload(
     match method {
         Method::GET => Ok(upload_state(&repo, &id, size, StatusCode::NO_CONTENT)),
         Method::DELETE => {
+            let _ = take_hasher(&id, size);
             state.core.db.delete_registry_upload(&id).await?;
             let _ = tokio::fs::remove_file(&path).await;
             Ok(empty(StatusCode::NO_CONTENT, &[]))
@@ -297,8 +319,12 @@ pub(super) async fn upload(
         Method::PUT => {
             let digest = digest_param(query.as_deref())?
                 .ok_or_else(|| Fail::oci(Code::DigestInvalid, "finishing an upload needs ?digest="))?;
-            chunk(state, &id, &path, size, request).await?;
-            let actual = file_digest(&path, &digest).await?;
+            let total = chunk(state, &id, &path, size, request).await?;
+            // The digest fed as the chunks arrived, else read again from the file.
+            let actual = match take_hasher(&id, total) {
+                Some(h) if digest.algorithm() == Algorithm::Sha256 => h.finish(),
+                _ => file_digest(&path, &digest).await?,
+            };
             if actual != digest {
                 return Err(Fail::oci(
                     Code::DigestInvalid,
@@ -330,7 +356,8 @@ async fn chunk(state: &AppState, id: &str, path: &Path, size: u64, request: Requ
     {
         return Err(Fail::Range(size));
     }
-    let added = append(path, size, request.into_body(), None).await?;
+    let mut hasher = take_hasher(id, size);
+    let added = append(path, size, request.into_body(), hasher.as_mut()).await?;
     if let Some(r) = range
         && added > 0
         && continues(r, size, added).is_err()
@@ -350,6 +377,9 @@ async fn chunk(state: &AppState, id: &str, path: &Path, size: u64, request: Requ
         ));
     }
     let new_size = size + added;
+    if let Some(h) = hasher {
+        put_hasher(id, new_size, h);
+    }
     if added > 0 {
         let stored = i64::try_from(new_size).map_err(Fail::internal)?;
         state
@@ -428,5 +458,6 @@ async fn start(
         .db
         .create_registry_upload(&id, row.id, now_ms())
         .await?;
+    put_hasher(&id, 0, Hasher::new(Algorithm::Sha256));
     Ok(upload_state(repo, &id, 0, StatusCode::ACCEPTED))
 }

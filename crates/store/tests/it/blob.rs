@@ -228,3 +228,32 @@ async fn a_store_opens_from_a_url() {
     assert_eq!(whole.list("").await.expect("list"), ["some/prefix/k/v"]);
     assert_eq!(whole.get("some/prefix/k/v").await.expect("get"), &b"2"[..]);
 }
+
+#[tokio::test]
+async fn files_are_moved_in_and_ranges_read_back() {
+    let data = noise(3 * 1024 * 1024 + 7);
+    let dir = tempfile::tempdir().expect("tempdir");
+    each_blob_store(async |store| {
+        let source = dir.path().join("upload");
+        std::fs::write(&source, &data).expect("write source");
+        let size = store
+            .put_file_moving("registry/blobs/sha256/x", &source)
+            .await
+            .expect("put_file_moving");
+        assert_eq!(size, data.len() as u64);
+        assert!(!source.exists(), "the file was taken");
+        let (total, whole) = store.get_stream("registry/blobs/sha256/x").await.expect("stream");
+        assert_eq!(total, data.len() as u64);
+        let whole: Vec<Bytes> = whole.try_collect().await.expect("read");
+        assert!(whole.concat() == data, "the bytes came back whole");
+        let part: Vec<Bytes> = store
+            .get_range_stream("registry/blobs/sha256/x", 1000..1_501_000)
+            .await
+            .expect("range")
+            .try_collect()
+            .await
+            .expect("read");
+        assert!(part.concat() == data[1000..1_501_000], "the range is those bytes");
+    })
+    .await;
+}
