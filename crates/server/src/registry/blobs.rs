@@ -168,6 +168,13 @@ fn created(repo: &Repo, digest: &Digest) -> Response {
     )
 }
 
+fn blob_unknown(digest: &Digest, repo: &Repo) -> Fail {
+    Fail::oci(
+        Code::BlobUnknown,
+        format!("blob {digest} is not in `{}`", repo.name),
+    )
+}
+
 fn digest_param(query: Option<&str>) -> Result<Option<Digest>, Fail> {
     query_param(query, "digest")
         .map(|d| Digest::parse(&d))
@@ -184,12 +191,7 @@ pub(super) async fn get(
     with_body: bool,
 ) -> Result<Response, Fail> {
     let digest = Digest::parse(&t.rest)?;
-    let unknown = || {
-        Fail::oci(
-            Code::BlobUnknown,
-            format!("blob {digest} is not in `{}`", repo.name),
-        )
-    };
+    let unknown = || blob_unknown(&digest, repo);
     let row = repo.row.as_ref().ok_or_else(unknown)?;
     let size = state
         .core
@@ -236,12 +238,7 @@ pub(super) async fn get(
 /// `DELETE /v2/<name>/blobs/<digest>`: the repository stops seeing it.
 pub(super) async fn delete(state: &AppState, repo: &Repo, t: &Target) -> Result<Response, Fail> {
     let digest = Digest::parse(&t.rest)?;
-    let unknown = || {
-        Fail::oci(
-            Code::BlobUnknown,
-            format!("blob {digest} is not in `{}`", repo.name),
-        )
-    };
+    let unknown = || blob_unknown(&digest, repo);
     let row = repo.row.as_ref().ok_or_else(unknown)?;
     if state
         .core
