@@ -69,7 +69,7 @@ pub fn requested_range(header: &str, size: u64) -> Wanted {
     };
     let (a, b) = (a.trim(), b.trim());
     let range = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(start), Ok(end)) if start <= end => start..(end + 1).min(size),
+        (Ok(start), Ok(end)) if start <= end => start..end.saturating_add(1).min(size),
         // Backwards: as the conformance suite expects, nothing can be sent (416).
         (Ok(_), Ok(_)) => return Wanted::Outside,
         (Ok(start), Err(_)) if b.is_empty() => start..size,

@@ -47,6 +47,8 @@ const UPLOAD_IDLE_MS: i64 = 24 * 3600 * 1000;
 pub(crate) async fn sweep_registry(core: &Core) -> Result<(usize, usize), StoreError> {
     let now = now_ms();
     let mut blobs = 0;
+    // No push stores bytes or links rows meanwhile (`registry::COLLECTION`).
+    let _collection = crate::registry::COLLECTION.write().await;
     loop {
         let digests = core
             .db
@@ -64,12 +66,14 @@ pub(crate) async fn sweep_registry(core: &Core) -> Result<(usize, usize), StoreE
             break;
         }
     }
+    drop(_collection);
     let mut uploads = 0;
     for u in core
         .db
         .stale_registry_uploads(now - UPLOAD_IDLE_MS, BATCH)
         .await?
     {
+        crate::registry::forget_upload(&u.id);
         core.db.delete_registry_upload(&u.id).await?;
         let _ = tokio::fs::remove_file(crate::registry::upload_file(&core.config.data_dir, &u.id)).await;
         uploads += 1;

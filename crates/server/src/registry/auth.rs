@@ -74,10 +74,10 @@ impl Caller {
     pub(crate) fn is_admin(&self) -> bool {
         match &self.who {
             Who::User(u) => u.is_admin,
-            _ => self
-                .granted
-                .as_ref()
-                .is_some_and(|g| g.iter().any(|s| s.kind == "registry")),
+            _ => self.granted.as_ref().is_some_and(|g| {
+                g.iter()
+                    .any(|s| s.kind == "registry" && s.name == "catalog" && !s.actions.is_empty())
+            }),
         }
     }
 }
@@ -201,8 +201,14 @@ pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Call
     })
 }
 
-/// The project a repository name belongs to: the longest project path it starts with.
+/// The project a repository name belongs to: the one it was created in, else (for a new
+/// repository) the longest project path it starts with.
 pub(crate) async fn project_of(state: &AppState, name: &str) -> Result<Option<Project>, Fail> {
+    // A repository that exists stays its project's, whatever projects are created later
+    // under its path.
+    if let Some(row) = state.core.db.registry_repository(name).await? {
+        return Ok(state.core.db.project(row.project_id).await?);
+    }
     let parts: Vec<&str> = name.split('/').collect();
     for n in (2..=parts.len()).rev() {
         if let Some(p) = state.core.db.project_by_path(&parts[..n].join("/")).await? {

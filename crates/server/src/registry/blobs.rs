@@ -43,6 +43,26 @@ fn upload_path(state: &AppState, id: &str) -> PathBuf {
 static HASHERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, (u64, Hasher)>>> =
     std::sync::LazyLock::new(Default::default);
 
+/// The lock of each upload in progress in this process.
+static UPLOAD_LOCKS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn upload_lock(id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    let mut map = UPLOAD_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(id.to_owned()).or_default().clone()
+}
+
+/// Forgets what this process keeps of an upload (it finished, was canceled or abandoned).
+pub(crate) fn forget_upload(id: &str) {
+    if let Ok(mut map) = HASHERS.lock() {
+        map.remove(id);
+    }
+    if let Ok(mut map) = UPLOAD_LOCKS.lock() {
+        map.remove(id);
+    }
+}
+
 /// Takes the hasher of upload `id` if it has seen exactly `size` bytes.
 fn take_hasher(id: &str, size: u64) -> Option<Hasher> {
     let mut map = HASHERS.lock().ok()?;
@@ -100,6 +120,8 @@ async fn append(path: &Path, before: u64, body: Body, mut hasher: Option<&mut Ha
         .open(path)
         .await
         .map_err(Fail::internal)?;
+    // Whatever a broken request left past the recorded size goes before new bytes come.
+    file.set_len(before).await.map_err(Fail::internal)?;
     let mut stream = body.into_data_stream();
     let mut n = 0u64;
     let broke = loop {
@@ -143,11 +165,15 @@ async fn file_digest(path: &Path, like: &Digest) -> Result<Digest, Fail> {
 /// file is moved into a filesystem store, not copied) and makes it visible in the repository.
 async fn commit(state: &AppState, repo: &mut Repo, digest: &Digest, file: &Path) -> Result<Response, Fail> {
     let key = blob_key(digest);
-    let blobs = &state.core.blobs;
-    let size = match blobs.head(&key).await.map_err(Fail::internal)? {
-        Some(size) => size,
-        None => blobs.put_file_moving(&key, file).await.map_err(Fail::internal)?,
-    };
+    // Verified bytes always go in (a rename, on a filesystem store): whatever is under the
+    // key is then this digest's content, and a collection running now waits (or went first).
+    let _collection = super::COLLECTION.read().await;
+    let size = state
+        .core
+        .blobs
+        .put_file_moving(&key, file)
+        .await
+        .map_err(Fail::internal)?;
     let row = repo.ensure(state).await?;
     let size = i64::try_from(size).map_err(Fail::internal)?;
     state
@@ -291,20 +317,29 @@ pub(super) async fn upload(
             "the upload is unknown (finished, canceled or never started)",
         )
     };
-    let row = repo.ensure(state).await?;
-    let upload = state
-        .core
-        .db
-        .registry_upload(&id)
-        .await?
-        .filter(|u| u.repository_id == row.id)
-        .ok_or_else(unknown)?;
+    let row = repo.row.clone().ok_or_else(unknown)?;
+    let find = || async {
+        Ok::<_, Fail>(
+            state
+                .core
+                .db
+                .registry_upload(&id)
+                .await?
+                .filter(|u| u.repository_id == row.id),
+        )
+    };
+    find().await?.ok_or_else(unknown)?;
+    // An upload's requests take turns: its size, file and hasher change together. Read again
+    // once it is this request's turn.
+    let lock = upload_lock(&id);
+    let _turn = lock.lock().await;
+    let upload = find().await?.ok_or_else(unknown)?;
     let path = upload_path(state, &id);
     let size = u64::try_from(upload.size).unwrap_or(0);
     match method {
         Method::GET => Ok(upload_state(&repo, &id, size, StatusCode::NO_CONTENT)),
         Method::DELETE => {
-            let _ = take_hasher(&id, size);
+            forget_upload(&id);
             state.core.db.delete_registry_upload(&id).await?;
             let _ = tokio::fs::remove_file(&path).await;
             Ok(empty(StatusCode::NO_CONTENT, &[]))
@@ -317,6 +352,13 @@ pub(super) async fn upload(
             let digest = digest_param(query.as_deref())?
                 .ok_or_else(|| Fail::oci(Code::DigestInvalid, "finishing an upload needs ?digest="))?;
             let total = chunk(state, &id, &path, size, request).await?;
+            let on_disk = tokio::fs::metadata(&path).await.map_err(Fail::internal)?.len();
+            if on_disk != total {
+                return Err(Fail::oci(
+                    Code::BlobUploadInvalid,
+                    format!("the upload holds {on_disk} bytes, not the {total} received"),
+                ));
+            }
             // The digest fed as the chunks arrived, else read again from the file.
             let actual = match take_hasher(&id, total) {
                 Some(h) if digest.algorithm() == Algorithm::Sha256 => h.finish(),
@@ -331,6 +373,7 @@ pub(super) async fn upload(
             let response = commit(state, &mut repo, &digest, &path).await?;
             state.core.db.delete_registry_upload(&id).await?;
             let _ = tokio::fs::remove_file(&path).await;
+            forget_upload(&id);
             Ok(response)
         }
         _ => Err(Fail::oci(

@@ -154,21 +154,14 @@ pub(super) async fn put(
         ));
     }
     let key = blob_key(&digest);
-    if state
+    // Held until the manifest's row is written (see `COLLECTION`).
+    let _collection = super::COLLECTION.read().await;
+    state
         .core
         .blobs
-        .head(&key)
+        .put(&key, body.clone())
         .await
-        .map_err(Fail::internal)?
-        .is_none()
-    {
-        state
-            .core
-            .blobs
-            .put(&key, body.clone())
-            .await
-            .map_err(Fail::internal)?;
-    }
+        .map_err(Fail::internal)?;
     let tag = match &reference {
         Reference::Tag(tag) => Some(tag.as_str()),
         Reference::Digest(_) => None,

@@ -14,7 +14,7 @@
 pub(crate) mod auth;
 mod blobs;
 
-pub(crate) use blobs::upload_file;
+pub(crate) use blobs::{forget_upload, upload_file};
 mod manifests;
 
 use crate::app::AppState;
@@ -35,6 +35,11 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v2/{*rest}", any(dispatch))
         .route("/jwt/auth", get(auth::token))
 }
+
+/// Held for reading while bytes are stored and their rows written, for writing while garbage
+/// collection deletes rows and then bytes: a push never links a blob whose bytes a
+/// collection is about to delete.
+pub(crate) static COLLECTION: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// Why a registry request failed.
 #[derive(Debug)]

@@ -139,7 +139,8 @@ impl Db {
         .map_err(query_error("listing registry repositories"))
     }
 
-    /// Records that the blob `digest` (stored, of `size` bytes) is in the repository.
+    /// Records that the blob `digest` (stored, of `size` bytes) is in the repository; linking
+    /// it again renews it (garbage collection spares what was pushed or mounted lately).
     pub async fn link_registry_blob(
         &self,
         repository_id: i64,
@@ -151,7 +152,7 @@ impl Db {
         let mut w = self.begin_write(OP).await?;
         sqlx::query(
             "INSERT INTO registry_blobs (digest, size, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (digest) DO NOTHING",
+             ON CONFLICT (digest) DO UPDATE SET created_at = excluded.created_at",
         )
         .bind(digest)
         .bind(size)
@@ -161,7 +162,7 @@ impl Db {
         .map_err(query_error(OP))?;
         sqlx::query(
             "INSERT INTO registry_repository_blobs (repository_id, digest, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (repository_id, digest) DO NOTHING",
+             ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = excluded.created_at",
         )
         .bind(repository_id)
         .bind(digest)

@@ -418,6 +418,81 @@ fn bad_registry_input_gets_the_spec_errors_and_leaves_nothing_visible() {
         .expect("get");
     assert_eq!(resp.status().as_u16(), 401);
 
+    // A repository stays its project's: a project created later under its path (by a user
+    // who may create projects anywhere) does not open it.
+    let tools = registry_token(&server, "root", TOKEN, "repository:conf/app/tools:pull,push");
+    let resp = http
+        .post(v2(&format!("conf/app/tools/blobs/uploads/?digest={digest}")))
+        .bearer_auth(&tools)
+        .body(blob.clone())
+        .send()
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 201);
+    let (status, outsider) = server.post(
+        "users",
+        json!({"username": "outsider", "password": "outsider-pass-1"}),
+    );
+    assert_eq!(status, 201, "{outsider}");
+    let (status, pat) = server.post(
+        &format!("users/{}/personal_access_tokens", outsider["id"]),
+        json!({"name": "t", "scopes": ["api"]}),
+    );
+    assert_eq!(status, 201, "{pat}");
+    let pat = pat["token"].as_str().expect("token").to_owned();
+    let (status, _) = server.call(
+        reqwest::Method::POST,
+        "projects",
+        Some(json!({"name": "tools", "namespace": "conf/app"})),
+        &pat,
+    );
+    assert_eq!(status, 201);
+    let stolen = http
+        .get(v2(&format!("conf/app/tools/blobs/{digest}")))
+        .basic_auth("outsider", Some(&pat))
+        .send()
+        .expect("get");
+    assert_eq!(code(stolen), (403, "DENIED".into()));
+    let theirs = registry_token(&server, "outsider", &pat, "repository:conf/app/tools:pull,push");
+    let stolen = http
+        .get(v2(&format!("conf/app/tools/blobs/{digest}")))
+        .bearer_auth(&theirs)
+        .send()
+        .expect("get");
+    assert_eq!(stolen.status().as_u16(), 401, "the token grants nothing there");
+
+    // The catalog is not opened by asking for it: only administrators' tokens list it.
+    let anonymous_catalog: Value = http
+        .get(format!(
+            "{}/jwt/auth?service=container_registry&scope=registry:catalog:*",
+            server.url
+        ))
+        .send()
+        .expect("token")
+        .json()
+        .expect("json");
+    let anon = anonymous_catalog["token"].as_str().expect("token");
+    let listed: Value = http
+        .get(v2("_catalog"))
+        .bearer_auth(anon)
+        .send()
+        .expect("catalog")
+        .json()
+        .expect("json");
+    assert_eq!(listed["repositories"], json!([]), "{listed}");
+    let admin = registry_token(&server, "root", TOKEN, "registry:catalog:*");
+    let listed: Value = http
+        .get(v2("_catalog"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("catalog")
+        .json()
+        .expect("json");
+    assert_eq!(
+        listed["repositories"],
+        json!(["conf/app", "conf/app/tools"]),
+        "{listed}"
+    );
+
     // Deleting the manifest removes its tag; the blob is deleted from the repository.
     let del = http
         .delete(v2(&format!("conf/app/manifests/{m_digest}")))
