@@ -5,12 +5,12 @@
 //! streams in.
 
 use super::auth::{Caller, Repo, may_pull};
-use super::{Fail, Target, blob_key, query_param};
+use super::{Fail, Target, blob_key, headers, query_param};
 use crate::app::AppState;
 use crate::clock::now_ms;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use gantry_oci::digest::{Algorithm, Hasher};
@@ -90,16 +90,6 @@ fn new_upload_id() -> String {
         &h[16..20],
         &h[20..]
     )
-}
-
-fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            h.insert(*k, v);
-        }
-    }
-    h
 }
 
 fn empty(status: StatusCode, pairs: &[(&'static str, String)]) -> Response {
@@ -293,21 +283,16 @@ fn upload_state(repo: &Repo, id: &str, size: u64, status: StatusCode) -> Respons
 pub(super) async fn upload(
     state: &AppState,
     caller: &Caller,
-    repo: &Repo,
+    repo: &mut Repo,
     t: &Target,
     method: Method,
     request: Request,
 ) -> Result<Response, Fail> {
-    let mut repo = Repo {
-        name: repo.name.clone(),
-        project: repo.project.clone(),
-        row: repo.row.clone(),
-    };
     let query = request.uri().query().map(str::to_owned);
     let id = t.rest.trim_start_matches("uploads").trim_matches('/').to_owned();
     if id.is_empty() {
         return match method {
-            Method::POST => start(state, caller, &mut repo, query.as_deref(), request).await,
+            Method::POST => start(state, caller, repo, query.as_deref(), request).await,
             _ => Err(Fail::oci(Code::Unsupported, "uploads start with POST")),
         };
     }
@@ -337,7 +322,7 @@ pub(super) async fn upload(
     let path = upload_path(state, &id);
     let size = u64::try_from(upload.size).unwrap_or(0);
     match method {
-        Method::GET => Ok(upload_state(&repo, &id, size, StatusCode::NO_CONTENT)),
+        Method::GET => Ok(upload_state(repo, &id, size, StatusCode::NO_CONTENT)),
         Method::DELETE => {
             forget_upload(&id);
             state.core.db.delete_registry_upload(&id).await?;
@@ -346,7 +331,7 @@ pub(super) async fn upload(
         }
         Method::PATCH => {
             let size = chunk(state, &id, &path, size, request).await?;
-            Ok(upload_state(&repo, &id, size, StatusCode::ACCEPTED))
+            Ok(upload_state(repo, &id, size, StatusCode::ACCEPTED))
         }
         Method::PUT => {
             let digest = digest_param(query.as_deref())?
@@ -370,7 +355,7 @@ pub(super) async fn upload(
                     format!("the upload's content has digest {actual}, not {digest}"),
                 ));
             }
-            let response = commit(state, &mut repo, &digest, &path).await?;
+            let response = commit(state, repo, &digest, &path).await?;
             state.core.db.delete_registry_upload(&id).await?;
             let _ = tokio::fs::remove_file(&path).await;
             forget_upload(&id);

@@ -4,12 +4,12 @@
 //! blob of its digest and served back byte for byte.
 
 use super::auth::{Caller, Repo, may_pull};
-use super::{Fail, Target, blob_key, query_param};
+use super::{Fail, Target, blob_key, headers, query_param};
 use crate::app::AppState;
 use crate::clock::now_ms;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -57,16 +57,11 @@ pub(super) async fn get(
     with_body: bool,
 ) -> Result<Response, Fail> {
     let (_, m) = find(state, repo, t).await?;
-    let mut h = HeaderMap::new();
-    for (k, v) in [
+    let h = headers(&[
         ("content-type", m.media_type.clone()),
         ("docker-content-digest", m.digest.clone()),
         ("content-length", m.size.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(k, v);
-        }
-    }
+    ]);
     if !with_body {
         return Ok((StatusCode::OK, h).into_response());
     }
@@ -100,7 +95,7 @@ async fn limited(body: Body) -> Result<Bytes, Fail> {
 /// `PUT /v2/<name>/manifests/<reference>`.
 pub(super) async fn put(
     state: &AppState,
-    repo: &Repo,
+    repo: &mut Repo,
     t: &Target,
     request: Request,
 ) -> Result<Response, Fail> {
@@ -126,11 +121,6 @@ pub(super) async fn put(
             actual
         }
         Reference::Tag(_) => Digest::sha256(&body),
-    };
-    let mut repo = Repo {
-        name: repo.name.clone(),
-        project: repo.project.clone(),
-        row: repo.row.clone(),
     };
     let row = repo.ensure(state).await?;
     let refs: Vec<String> = parsed
@@ -183,21 +173,15 @@ pub(super) async fn put(
         .db
         .put_registry_manifest(row.id, &new, tag, now_ms())
         .await?;
-    let mut h = HeaderMap::new();
-    for (k, v) in [
+    let mut pairs = vec![
         ("location", format!("/v2/{}/manifests/{digest}", repo.name)),
         ("docker-content-digest", digest.to_string()),
         ("content-length", "0".to_owned()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(k, v);
-        }
+    ];
+    if let Some(s) = &parsed.subject {
+        pairs.push(("oci-subject", s.digest.to_string()));
     }
-    if let Some(s) = &parsed.subject
-        && let Ok(v) = HeaderValue::from_str(&s.digest.to_string())
-    {
-        h.insert("oci-subject", v);
-    }
+    let h = headers(&pairs);
     Ok((StatusCode::CREATED, h).into_response())
 }
 

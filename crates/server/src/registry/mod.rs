@@ -184,10 +184,10 @@ async fn route(state: &Arc<AppState>, path: &str, request: Request) -> Result<Re
         _ if writes => Action::Push,
         _ => Action::Pull,
     };
-    let repo = auth::authorize(state, &caller, &t.name, needed).await?;
+    let mut repo = auth::authorize(state, &caller, &t.name, needed).await?;
     match (kind, method) {
         ("blobs", m) if t.rest.starts_with("uploads") => {
-            blobs::upload(state, &caller, &repo, &t, m, request).await
+            blobs::upload(state, &caller, &mut repo, &t, m, request).await
         }
         ("blobs", Method::GET | Method::HEAD) => {
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
@@ -196,7 +196,7 @@ async fn route(state: &Arc<AppState>, path: &str, request: Request) -> Result<Re
         ("blobs", Method::DELETE) => blobs::delete(state, &repo, &t).await,
         ("manifests", Method::GET) => manifests::get(state, &repo, &t, true).await,
         ("manifests", Method::HEAD) => manifests::get(state, &repo, &t, false).await,
-        ("manifests", Method::PUT) => manifests::put(state, &repo, &t, request).await,
+        ("manifests", Method::PUT) => manifests::put(state, &mut repo, &t, request).await,
         ("manifests", Method::DELETE) => manifests::delete(state, &repo, &t).await,
         ("tags", Method::GET) if t.rest == "list" => {
             manifests::tags(state, &repo, &t, request.uri().query()).await
@@ -207,6 +207,17 @@ async fn route(state: &Arc<AppState>, path: &str, request: Request) -> Result<Re
             "this method is not supported on this route",
         )),
     }
+}
+
+/// Response headers from name and value pairs (a value that is no valid header is left out).
+pub(crate) fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(*k, v);
+        }
+    }
+    h
 }
 
 /// The blob store key of a digest's bytes.
