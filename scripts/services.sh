@@ -4,7 +4,10 @@
 #
 # - a throwaway PostgreSQL 15 cluster (Debian's /usr/lib/postgresql/15/bin), listening only on
 #   127.0.0.1 on a free port, trust authentication, no durability (fsync off): test data only;
-# - moto_server, an S3 imitation, on 127.0.0.1 on a free port.
+# - moto_server, an S3 imitation, on 127.0.0.1 on a free port;
+# - Podman's Docker-compatible API (`podman system service`) on a unix socket in
+#   .cache/services/podman, for the container executor's tests (when podman is installed:
+#   scripts/install-peers.sh installs it).
 #
 #   eval "$(bash scripts/services.sh start)"   # start (or find running) and export the URLs
 #   bash scripts/services.sh status            # exit 0 (and print the exports) if both run
@@ -13,7 +16,7 @@
 # `start` prints only `export` lines on stdout (progress goes to stderr): GANTRY_TEST_POSTGRES_URL
 # (the `postgres` database of a superuser, where tests create their own databases),
 # GANTRY_TEST_S3_ENDPOINT and the GANTRY_TEST_S3_{REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY} the tests
-# sign with. It is idempotent: services already running are reused. It installs what is missing:
+# sign with, GANTRY_TEST_DOCKER_HOST (unix://<socket>) when Podman runs. It is idempotent: services already running are reused. It installs what is missing:
 # `moto[server]` with pip, and PostgreSQL with apt-get when run as root. As root, the cluster
 # belongs to the `postgres` user (initdb refuses to run as root). `stop` ends only the processes
 # whose pid files it wrote.
@@ -28,6 +31,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="$root/.cache/services"
 pg_dir="$dir/postgres"
 moto_dir="$dir/moto"
+podman_dir="$dir/podman"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -173,6 +177,51 @@ stop_moto() {
     rm -rf "$moto_dir"
 }
 
+# The pid in Podman's pid file when that process is alive and is the API service.
+podman_pid() {
+    local pid
+    [ -f "$podman_dir/pid" ] || return 1
+    pid="$(cat "$podman_dir/pid")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "system service" || return 1
+    echo "$pid"
+}
+
+podman_ready() {
+    curl -fsS -o /dev/null --unix-socket "$podman_dir/podman.sock" http://d/_ping
+}
+
+start_podman() {
+    command -v podman >/dev/null || { log "podman is not installed: no container engine for the tests"; return 0; }
+    if podman_pid >/dev/null && podman_ready; then
+        log "Podman's API already running at $podman_dir/podman.sock"
+        return 0
+    fi
+    mkdir -p "$podman_dir"
+    rm -f "$podman_dir/podman.sock"
+    log "starting Podman's API at $podman_dir/podman.sock"
+    setsid podman system service --time=0 "unix://$podman_dir/podman.sock" >"$podman_dir/log" 2>&1 </dev/null 9>&- &
+    echo $! >"$podman_dir/pid"
+    wait_for "Podman's API" 30 podman_ready ||
+        { tail -20 "$podman_dir/log" >&2 || true; die "Podman's API does not answer (log: $podman_dir/log)"; }
+}
+
+stop_podman() {
+    local pid
+    if pid="$(podman_pid)"; then
+        log "stopping Podman's API (pid $pid)"
+        kill "$pid"
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -rf "$podman_dir"
+}
+
 print_exports() {
     cat <<EOF
 export GANTRY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$(cat "$pg_dir/port")/postgres
@@ -181,6 +230,9 @@ export GANTRY_TEST_S3_REGION=$S3_REGION
 export GANTRY_TEST_S3_ACCESS_KEY_ID=$S3_KEY
 export GANTRY_TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET
 EOF
+    if podman_pid >/dev/null; then
+        echo "export GANTRY_TEST_DOCKER_HOST=unix://$podman_dir/podman.sock"
+    fi
 }
 
 mkdir -p "$dir"
@@ -192,10 +244,12 @@ case "${1:-}" in
     start)
         start_postgres
         start_moto
+        start_podman
         print_exports
         ;;
     status)
-        if pg_running && pg_ready && moto_pid >/dev/null && [ -f "$moto_dir/port" ] && moto_ready; then
+        if pg_running && pg_ready && moto_pid >/dev/null && [ -f "$moto_dir/port" ] && moto_ready &&
+            { ! command -v podman >/dev/null || { podman_pid >/dev/null && podman_ready; }; }; then
             print_exports
         else
             log "not running"
@@ -203,6 +257,7 @@ case "${1:-}" in
         fi
         ;;
     stop)
+        stop_podman
         stop_moto
         stop_postgres
         ;;

@@ -9,8 +9,16 @@
 //! executor = "shell"
 //! builds_dir = "/var/lib/gantry-runner/builds"
 //! cache_dir = "/var/lib/gantry-runner/cache"
+//! # with executor = "docker":
+//! [runners.docker]
+//! image = "alpine:3"                       # for jobs without `image:`
+//! pull_policy = ["if-not-present"]
+//! volumes = ["/srv/shared:/shared:ro"]
+//! docker_socket = false                    # true: jobs can build images with the engine
 //! ```
 
+use gantry_executor::docker::DockerConfig;
+use gantry_executor::job::PullPolicy;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -81,6 +89,81 @@ pub struct RunnerConfig {
     /// Where caches are kept (default `cache` beside the configuration file).
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+    /// `[runners.docker]`: how the docker executor uses its engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker: Option<DockerSection>,
+}
+
+/// `[runners.docker]`, with gitlab-runner's names.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSection {
+    /// The engine's address (default: `DOCKER_HOST`, then the Podman and Docker sockets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The image of jobs that name none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The pull policies of images whose job names none (default: `if-not-present`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pull_policy: Vec<String>,
+    /// The pull policies jobs may ask for (default: those of `pull_policy`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_pull_policies: Vec<String>,
+    /// More volumes for job containers (`host:container[:mode]` or `container`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// Bind the engine's socket into job containers at `/var/run/docker.sock`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub docker_socket: bool,
+    /// Run containers privileged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// How long to wait for services, in seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_services_timeout: Option<u64>,
+    /// Resource limits of containers, `name=soft[:hard]` (default: this runner's open
+    /// files and 4096 processes, for an engine on this machine).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<String>,
+}
+
+impl DockerSection {
+    /// The executor's configuration; an unknown pull policy is an error.
+    pub fn executor_config(&self) -> Result<DockerConfig, String> {
+        let policies = |names: &[String]| -> Result<Vec<PullPolicy>, String> {
+            names
+                .iter()
+                .map(|n| {
+                    PullPolicy::parse(n)
+                        .ok_or_else(|| format!("unknown pull policy {n:?} (always, if-not-present, never)"))
+                })
+                .collect()
+        };
+        let defaults = DockerConfig::default();
+        let pull_policy = policies(&self.pull_policy)?;
+        Ok(DockerConfig {
+            host: self.host.clone(),
+            default_image: self.image.clone(),
+            pull_policy: if pull_policy.is_empty() {
+                defaults.pull_policy
+            } else {
+                pull_policy
+            },
+            allowed_pull_policies: policies(&self.allowed_pull_policies)?,
+            volumes: self.volumes.clone(),
+            docker_socket: self.docker_socket,
+            privileged: self.privileged,
+            wait_for_services: self
+                .wait_for_services_timeout
+                .map_or(defaults.wait_for_services, std::time::Duration::from_secs),
+            ulimits: self
+                .ulimits
+                .iter()
+                .map(|u| gantry_executor::docker::parse_ulimit(u))
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 fn shell() -> String {
@@ -111,14 +194,24 @@ impl Config {
             source,
         })?;
         for r in &config.runners {
-            if r.executor != "shell" {
-                return Err(ConfigError::Invalid {
-                    message: format!(
-                        "runner {:?}: executor {:?} is not available (only shell)",
-                        r.name, r.executor
-                    ),
-                    path: path.to_path_buf(),
-                });
+            let invalid = |message: String| ConfigError::Invalid {
+                message: format!("runner {:?}: {message}", r.name),
+                path: path.to_path_buf(),
+            };
+            match r.executor.as_str() {
+                "shell" => {}
+                "docker" => {
+                    r.docker
+                        .clone()
+                        .unwrap_or_default()
+                        .executor_config()
+                        .map_err(invalid)?;
+                }
+                other => {
+                    return Err(invalid(format!(
+                        "executor {other:?} is not available (shell or docker)"
+                    )));
+                }
             }
         }
         Ok(config)
@@ -193,6 +286,7 @@ mod tests {
                 executor: "shell".into(),
                 builds_dir: None,
                 cache_dir: Some(PathBuf::from("/var/cache/runner")),
+                docker: None,
             }],
         };
         config.save(&path).unwrap();
@@ -207,11 +301,32 @@ mod tests {
 
         std::fs::write(
             &path,
-            "[[runners]]\nurl = \"http://x\"\ntoken = \"t\"\nexecutor = \"docker\"\n",
+            "[[runners]]\nurl = \"http://x\"\ntoken = \"t\"\nexecutor = \"kubernetes\"\n",
         )
         .unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
-        assert!(err.contains("docker") && err.contains("only shell"), "{err}");
+        assert!(
+            err.contains("kubernetes") && err.contains("shell or docker"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[[runners]]\nurl = \"http://x\"\ntoken = \"t\"\nexecutor = \"docker\"\n[runners.docker]\nimage = \"alpine\"\npull_policy = [\"sometimes\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown pull policy \"sometimes\""), "{err}");
+        std::fs::write(
+            &path,
+            "[[runners]]\nurl = \"http://x\"\ntoken = \"t\"\nexecutor = \"docker\"\n[runners.docker]\nimage = \"alpine\"\ndocker_socket = true\nwait_for_services_timeout = 5\n",
+        )
+        .unwrap();
+        let docker = Config::load(&path).unwrap().runners[0].docker.clone().unwrap();
+        let config = docker.executor_config().unwrap();
+        assert_eq!(config.default_image.as_deref(), Some("alpine"));
+        assert!(config.docker_socket);
+        assert_eq!(config.wait_for_services, std::time::Duration::from_secs(5));
+        assert_eq!(config.pull_policy, [PullPolicy::IfNotPresent]);
         std::fs::write(&path, "[[runners]]\nurl = 3\n").unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("runner.toml"), "the file is named: {err}");

@@ -9,7 +9,9 @@
 use crate::client::{Client, Told};
 use crate::protocol::{self, JobPayload};
 use gantry_executor::artifacts::{self, ArtifactSpec};
+use gantry_executor::docker::Engine;
 use gantry_executor::job::{FailureKind, JobOutcome, JobSpec, JobVariable};
+use gantry_runner::container::BUILDS_IN_CONTAINER;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,6 +38,8 @@ pub struct Slot {
     pub builds_dir: PathBuf,
     /// The runner's cache directory.
     pub cache_dir: PathBuf,
+    /// The container engine, for a runner with the docker executor.
+    pub docker: Option<Engine>,
 }
 
 /// How a job ended on this side.
@@ -297,9 +301,36 @@ async fn execute(
             file: v.file,
         })
         .collect();
+    let container = match &slot.docker {
+        Some(engine) => {
+            match crate::container::container_job(engine, job, &project.to_string_lossy(), cache_dir.clone())
+            {
+                Ok(c) => Some((engine, c)),
+                Err(e) => {
+                    say(format!("ERROR: Job failed (system failure): {e}"));
+                    return Ending::Failed("runner_system_failure", None);
+                }
+            }
+        }
+        None => None,
+    };
+    let (project_dir, builds_dir) = match &container {
+        Some((_, c)) => (c.project_dir.clone(), BUILDS_IN_CONTAINER.to_owned()),
+        None => (
+            dir.to_string_lossy().into_owned(),
+            slot.builds_dir.to_string_lossy().into_owned(),
+        ),
+    };
+    if let Some((_, c)) = &container {
+        variables.push(JobVariable {
+            name: "CI_JOB_IMAGE".into(),
+            value: c.image.name.clone(),
+            file: false,
+        });
+    }
     for (name, value) in [
-        ("CI_PROJECT_DIR", dir.to_string_lossy().into_owned()),
-        ("CI_BUILDS_DIR", slot.builds_dir.to_string_lossy().into_owned()),
+        ("CI_PROJECT_DIR", project_dir),
+        ("CI_BUILDS_DIR", builds_dir),
         ("CI_CONCURRENT_ID", slot.index.to_string()),
         ("CI_CONCURRENT_PROJECT_ID", slot.index.to_string()),
         ("CI_SERVER", "yes".to_owned()),
@@ -321,8 +352,12 @@ async fn execute(
         timeout,
         after_script_timeout: AFTER_SCRIPT_TIMEOUT,
         log_limit: LOG_LIMIT,
+        container: container.as_ref().map(|(_, c)| c.clone()),
     };
-    let outcome = gantry_executor::shell::run(&spec, log, cancel).await;
+    let outcome = match &container {
+        Some((engine, _)) => gantry_executor::docker::run(engine, &spec, log, cancel).await,
+        None => gantry_executor::shell::run(&spec, log, cancel).await,
+    };
     let succeeded = outcome == JobOutcome::Success;
     let mut ending = match outcome {
         JobOutcome::Success => Ending::Success,
@@ -332,6 +367,7 @@ async fn execute(
                 FailureKind::Script => "script_failure",
                 FailureKind::Timeout => "job_execution_timeout",
                 FailureKind::System => "runner_system_failure",
+                FailureKind::ImagePull => "image_pull_failure",
             },
             exit_code,
         ),

@@ -36,6 +36,57 @@ pub struct JobPayload {
     /// Earlier jobs whose archives to download first.
     #[serde(default)]
     pub dependencies: Vec<Dependency>,
+    /// The job's image (container executors).
+    #[serde(default)]
+    pub image: Option<ImagePayload>,
+    /// Its services (container executors).
+    #[serde(default)]
+    pub services: Vec<ImagePayload>,
+}
+
+/// `image` or one of `services`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ImagePayload {
+    /// The reference, as written (variables not expanded).
+    #[serde(default)]
+    pub name: String,
+    /// Host names of a service (comma- or space-separated).
+    #[serde(default)]
+    pub alias: String,
+    /// A service's command.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// The entrypoint override, when there is one.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `always`, `if-not-present`, `never`.
+    #[serde(default)]
+    pub pull_policy: Vec<String>,
+    /// A service's variables.
+    #[serde(default)]
+    pub variables: Vec<Variable>,
+    /// `docker: {user, platform}`.
+    #[serde(default)]
+    pub executor_opts: ExecutorOpts,
+}
+
+/// `executor_opts`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ExecutorOpts {
+    /// For docker executors.
+    #[serde(default)]
+    pub docker: DockerOpts,
+}
+
+/// `executor_opts.docker`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DockerOpts {
+    /// The user the container runs as.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The image's platform.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 /// `job_info`.

@@ -9,6 +9,7 @@
 use crate::client::{Client, Poll};
 use crate::config::Config;
 use crate::job::{self, Slot};
+use gantry_executor::docker::Engine;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -20,11 +21,43 @@ const CHECK_INTERVAL: Duration = Duration::from_secs(3);
 /// The longest back-off after failed polls.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Runs the runners of `config` until `drain` or `stop` is cancelled and their jobs ended.
-pub async fn run(config: &Config, config_path: &Path, drain: CancellationToken, stop: CancellationToken) {
+/// The container engine of each runner of `config` (`None` for shell runners), connected,
+/// with what crashed runners left on it removed.
+pub async fn engines(config: &Config) -> Result<Vec<Option<Engine>>, String> {
+    let mut out = Vec::new();
+    for runner in &config.runners {
+        if runner.executor != "docker" {
+            out.push(None);
+            continue;
+        }
+        let settings = runner.docker.clone().unwrap_or_default().executor_config()?;
+        let engine = Engine::connect(settings)
+            .await
+            .map_err(|e| format!("runner {:?}: {e}", runner.name))?;
+        match engine.remove_leftovers().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(runner = %runner.name, removed = n, "removed containers and networks of jobs that outlived their runner")
+            }
+            Err(e) => tracing::warn!(runner = %runner.name, error = %e, "looking for leftover containers"),
+        }
+        out.push(Some(engine));
+    }
+    Ok(out)
+}
+
+/// Runs the runners of `config` until `drain` or `stop` is cancelled and their jobs ended;
+/// `engines` are those [`engines`] gave.
+pub async fn run(
+    config: &Config,
+    config_path: &Path,
+    engines: &[Option<Engine>],
+    drain: CancellationToken,
+    stop: CancellationToken,
+) {
     let mut tasks = tokio::task::JoinSet::new();
     let mut index = 0;
-    for runner in &config.runners {
+    for (i, runner) in config.runners.iter().enumerate() {
         let (builds_dir, cache_dir) = runner.dirs(config_path);
         let client = Client::new(&runner.url, &runner.token);
         for _ in 0..config.concurrent.max(1) {
@@ -32,6 +65,7 @@ pub async fn run(config: &Config, config_path: &Path, drain: CancellationToken, 
                 index,
                 builds_dir: builds_dir.clone(),
                 cache_dir: cache_dir.clone(),
+                docker: engines.get(i).cloned().flatten(),
             };
             index += 1;
             let (client, drain, stop, name) =

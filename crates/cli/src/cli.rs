@@ -30,7 +30,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum RunnerCommand {
     /// Check a runner token with the server and add the runner to the configuration file.
-    Register(RegisterArgs),
+    Register(Box<RegisterArgs>),
     /// Take and run jobs until SIGQUIT (finish running jobs first) or SIGTERM/Ctrl-C.
     Run(RunnerRunArgs),
     /// Create a runner on the server with a personal access token; prints its `glrt-` token.
@@ -105,9 +105,11 @@ pub(crate) struct RegisterArgs {
     /// A name for logs.
     #[arg(long, default_value = "gantry-runner")]
     pub(crate) name: String,
-    /// The executor (only `shell` for now).
-    #[arg(long, default_value = "shell")]
+    /// The executor: `shell`, or `docker` (jobs in containers; see the --docker-* options).
+    #[arg(long, default_value = "shell", value_parser = ["shell", "docker"])]
     pub(crate) executor: String,
+    #[command(flatten)]
+    pub(crate) docker: DockerArgs,
     /// Where jobs are built (default: `builds` beside the configuration file).
     #[arg(long, value_name = "DIR")]
     pub(crate) builds_dir: Option<std::path::PathBuf>,
@@ -259,4 +261,67 @@ pub(crate) struct RunArgs {
     /// Write a JSON report of the run (schema in docs/run-report.md).
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
+    /// Where jobs run: `shell` (this machine), `docker` (every job in a container), or
+    /// `auto`: jobs with `image:` in containers when a container engine answers.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub(crate) executor: ExecutorArg,
+    #[command(flatten)]
+    pub(crate) docker: DockerArgs,
+}
+
+/// `--executor` of `gantry run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExecutorArg {
+    /// Every job in this machine's shell.
+    Shell,
+    /// Every job in a container.
+    Docker,
+    /// Jobs with `image:` in containers when an engine answers.
+    Auto,
+}
+
+/// How the docker executor uses its engine (`[runners.docker]` of a runner).
+#[derive(Clone, Debug, Default, Args)]
+pub(crate) struct DockerArgs {
+    /// The container engine (`unix:///path` or `tcp://host:port`; default: `DOCKER_HOST`,
+    /// then the Podman sockets, then /var/run/docker.sock).
+    #[arg(long = "docker-host", value_name = "URL")]
+    pub(crate) host: Option<String>,
+    /// The image of jobs that name none.
+    #[arg(long = "docker-image", value_name = "IMAGE")]
+    pub(crate) image: Option<String>,
+    /// When images are pulled: `always`, `if-not-present` (default) or `never`; several
+    /// (comma-separated) are tried in order.
+    #[arg(long = "docker-pull-policy", value_name = "POLICY", value_delimiter = ',')]
+    pub(crate) pull_policy: Vec<String>,
+    /// A volume for every job container (`HOST:CONTAINER[:ro]`, or a container path); repeatable.
+    #[arg(long = "docker-volume", value_name = "VOLUME")]
+    pub(crate) volumes: Vec<String>,
+    /// Let jobs build images: the engine's socket is mounted at /var/run/docker.sock in
+    /// their containers (root on this machine for whoever writes the jobs).
+    #[arg(long = "docker-socket")]
+    pub(crate) socket: bool,
+    /// Run job and service containers privileged.
+    #[arg(long = "docker-privileged")]
+    pub(crate) privileged: bool,
+    /// A resource limit of containers, `NAME=SOFT[:HARD]` (docker's --ulimit); repeatable.
+    #[arg(long = "docker-ulimit", value_name = "LIMIT")]
+    pub(crate) ulimits: Vec<String>,
+}
+
+impl DockerArgs {
+    /// As a runner's `[runners.docker]`.
+    pub(crate) fn section(&self) -> gantry_agent::config::DockerSection {
+        gantry_agent::config::DockerSection {
+            host: self.host.clone(),
+            image: self.image.clone(),
+            pull_policy: self.pull_policy.clone(),
+            allowed_pull_policies: Vec::new(),
+            volumes: self.volumes.clone(),
+            docker_socket: self.socket,
+            privileged: self.privileged,
+            wait_for_services_timeout: None,
+            ulimits: self.ulimits.clone(),
+        }
+    }
 }

@@ -115,6 +115,7 @@ async fn save_runner(args: &RegisterArgs, mut config: Config, token: &str) -> an
         executor: args.executor.clone(),
         builds_dir: args.builds_dir.clone(),
         cache_dir: args.cache_dir.clone(),
+        docker: (args.executor == "docker").then(|| args.docker.section()),
     });
     config.save(&args.config)?;
     // Loading it again checks what was written (the executor, the TOML).
@@ -168,7 +169,10 @@ async fn serve(args: &RunnerRunArgs) -> anyhow::Result<ExitCode> {
         config.runners.len(),
         config.concurrent
     );
-    gantry_agent::run::run(&config, &args.config, drain, stop).await;
+    let engines = gantry_agent::run::engines(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    gantry_agent::run::run(&config, &args.config, &engines, drain, stop).await;
     println!("gantry runner: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -90,6 +90,8 @@ pub enum FailureReason {
     JobExecutionTimeout,
     /// The executor could not run the job.
     RunnerSystemFailure,
+    /// The job's image or a service's could not be pulled.
+    ImagePullFailure,
     /// No runner took the job in time (GitLab: stuck for a day).
     StuckOrTimeoutFailure,
     /// The job's log grew past the server's limit.
@@ -107,6 +109,7 @@ impl FailureReason {
             FailureReason::ScriptFailure => "script_failure",
             FailureReason::JobExecutionTimeout => "job_execution_timeout",
             FailureReason::RunnerSystemFailure => "runner_system_failure",
+            FailureReason::ImagePullFailure => "image_pull_failure",
             FailureReason::StuckOrTimeoutFailure => "stuck_or_timeout_failure",
             FailureReason::TraceSizeExceeded => "trace_size_exceeded",
             FailureReason::DownstreamPipelineCreationFailed => "downstream_pipeline_creation_failed",

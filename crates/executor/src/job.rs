@@ -38,6 +38,94 @@ pub struct JobSpec {
     pub after_script_timeout: Duration,
     /// Most bytes of log kept; output past it is dropped with a notice.
     pub log_limit: usize,
+    /// For the container executor: the job's image, services and paths inside containers.
+    pub container: Option<ContainerJob>,
+}
+
+/// When an image is pulled (`image:pull_policy`); several are tried in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull every time.
+    Always,
+    /// Pull only when the engine does not have the image.
+    IfNotPresent,
+    /// Never pull: the engine must have the image.
+    Never,
+}
+
+impl PullPolicy {
+    /// `always`, `if-not-present` or `never`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "always" => Some(PullPolicy::Always),
+            "if-not-present" => Some(PullPolicy::IfNotPresent),
+            "never" => Some(PullPolicy::Never),
+            _ => None,
+        }
+    }
+
+    /// Its name in `.gitlab-ci.yml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "always",
+            PullPolicy::IfNotPresent => "if-not-present",
+            PullPolicy::Never => "never",
+        }
+    }
+}
+
+/// An image to run, with what `image:` (or a service) says about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageSpec {
+    /// The reference, variables already expanded.
+    pub name: String,
+    /// `entrypoint:` (`[""]` clears the image's).
+    pub entrypoint: Option<Vec<String>>,
+    /// `pull_policy:`; empty: the executor's default.
+    pub pull_policy: Vec<PullPolicy>,
+    /// `docker:user`.
+    pub user: Option<String>,
+    /// `docker:platform`.
+    pub platform: Option<String>,
+}
+
+/// A service container beside the job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceSpec {
+    /// Its image.
+    pub image: ImageSpec,
+    /// `alias:` names (the host names derived from the image name are added).
+    pub aliases: Vec<String>,
+    /// `command:`.
+    pub command: Option<Vec<String>>,
+    /// `variables:` of the service (after the job's).
+    pub variables: Vec<(String, String)>,
+}
+
+/// Credentials for a registry the job's images come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryCredentials {
+    /// `host[:port]` of the registry.
+    pub registry: String,
+    /// User name.
+    pub username: String,
+    /// Password or token.
+    pub password: String,
+}
+
+/// What the container executor needs beyond the scripts.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerJob {
+    /// The job's image.
+    pub image: ImageSpec,
+    /// Its services.
+    pub services: Vec<ServiceSpec>,
+    /// Where `build_dir` is inside the containers (`CI_PROJECT_DIR`), e.g. `/builds/group/project`.
+    pub project_dir: String,
+    /// A host directory mounted at `/cache` (the runner's cache of this project).
+    pub cache_dir: Option<PathBuf>,
+    /// Credentials for pulling from registries.
+    pub credentials: Vec<RegistryCredentials>,
 }
 
 /// Why an attempt failed, in GitLab's terms.
@@ -49,6 +137,8 @@ pub enum FailureKind {
     Timeout,
     /// The executor itself failed (could not start the shell, write the script, ...).
     System,
+    /// The job's image (or a service's) could not be had (`image_pull_failure`).
+    ImagePull,
 }
 
 /// How an attempt ended.

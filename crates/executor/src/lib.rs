@@ -3,9 +3,12 @@
 //! (`paths`), artifacts and cache archives (`artifacts`, `cache`), dotenv reports (`dotenv`).
 pub mod artifacts;
 pub mod cache;
+pub mod docker;
 pub mod dotenv;
 pub mod job;
+mod log;
 pub mod mask;
 pub mod paths;
 pub mod section;
 pub mod shell;
+mod vars;

@@ -1,8 +1,11 @@
 //! One job attempt, end to end: a build directory, artifacts of earlier jobs and caches in,
-//! the scripts through the shell executor, artifacts, dotenv reports and caches out.
+//! the scripts through the shell or container executor, artifacts, dotenv reports and caches out.
 
+use crate::container::{
+    BUILDS_IN_CONTAINER, Choice, Executors, container_job, image_spec, registry_credentials, service_specs,
+};
 use crate::files;
-use crate::workspace::{GitStrategy, Workspace};
+use crate::workspace::{GitStrategy, Workspace, project_subdir};
 use gantry_engine::{FailureReason, JobId, JobResult};
 use gantry_executor::job::{FailureKind, JobOutcome, JobSpec, JobVariable};
 use gantry_plan::PlannedJob;
@@ -33,6 +36,8 @@ pub struct Shared {
     pub pipeline_iid: Option<u64>,
     /// `reports:dotenv` variables by job name.
     pub dotenv: Mutex<HashMap<String, Vec<(String, String)>>>,
+    /// The executors jobs run with (the shell unless set).
+    pub executors: Executors,
     job_ids: AtomicU64,
 }
 
@@ -46,6 +51,7 @@ impl Shared {
             job_url_prefix: "local://jobs/".to_owned(),
             pipeline_iid: None,
             dotenv: Mutex::new(HashMap::new()),
+            executors: Executors::shell(),
             job_ids: AtomicU64::new(first),
         }
     }
@@ -130,11 +136,17 @@ impl JobTask {
             say("NOTICE: trigger jobs (downstream pipelines) are not run locally; marked as passed".into());
             return JobResult::Success;
         }
-        if let Some(image) = &job.config.image {
-            say(format!(
-                "NOTICE: `image: {}` is ignored: the job runs in the shell (the container executor comes later)",
-                image.name
-            ));
+        let choice = shared.executors.choose(job.config.image.as_ref());
+        match &choice {
+            Choice::Shell(Some(notice)) => say(notice.clone()),
+            Choice::Impossible(why) => {
+                say(format!("ERROR: Job failed (system failure): {why}"));
+                return JobResult::Failed {
+                    exit_code: None,
+                    reason: FailureReason::RunnerSystemFailure,
+                };
+            }
+            Choice::Shell(None) | Choice::Docker(..) => {}
         }
         let ws = &shared.workspace;
         let slot = ws.slot();
@@ -193,14 +205,25 @@ impl JobTask {
             .job_id
             .unwrap_or_else(|| shared.job_ids.fetch_add(1, Ordering::Relaxed) + 1);
         vars.set("CI_JOB_ID", &job_id.to_string(), true);
-        vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);
-        vars.set("CI_BUILDS_DIR", &ws.builds_dir().to_string_lossy(), true);
+        let in_container = matches!(choice, Choice::Docker(..));
+        let subdir = project_subdir(project_path).to_string_lossy().into_owned();
+        if in_container {
+            vars.set("CI_PROJECT_DIR", &format!("{BUILDS_IN_CONTAINER}/{subdir}"), true);
+            vars.set("CI_BUILDS_DIR", BUILDS_IN_CONTAINER, true);
+        } else {
+            vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);
+            vars.set("CI_BUILDS_DIR", &ws.builds_dir().to_string_lossy(), true);
+        }
         vars.set("CI_CONCURRENT_ID", &slot.index().to_string(), true);
         vars.set("CI_CONCURRENT_PROJECT_ID", &slot.index().to_string(), true);
         vars.set("CI_JOB_URL", &format!("{}{job_id}", shared.job_url_prefix), true);
         vars.set("CI_PIPELINE_ID", &ws.pipeline_id.to_string(), true);
         let iid = shared.pipeline_iid.unwrap_or(ws.pipeline_id);
         vars.set("CI_PIPELINE_IID", &iid.to_string(), true);
+        if let Choice::Docker(_, image) = &choice {
+            let name = crate::expand_with(&image.name, &vars.expanded());
+            vars.set("CI_JOB_IMAGE", &name, true);
+        }
         let expanded = vars.expanded();
         let caches = files::restore_caches(job, &expanded, &build_dir, &ws.cache_dir(), &say);
         let tmp_dir = Workspace::tmp_dir(&build_dir);
@@ -222,8 +245,21 @@ impl JobTask {
             timeout: job.config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
             after_script_timeout: AFTER_SCRIPT_TIMEOUT,
             log_limit: LOG_LIMIT,
+            container: match &choice {
+                Choice::Docker(_, image) => Some(container_job(
+                    image_spec(image, &expanded),
+                    service_specs(&job.config.services, &expanded),
+                    &subdir,
+                    Some(ws.cache_dir()),
+                    registry_credentials(&expanded),
+                )),
+                _ => None,
+            },
         };
-        let outcome = gantry_executor::shell::run(&spec, log, cancel).await;
+        let outcome = match &choice {
+            Choice::Docker(engine, _) => gantry_executor::docker::run(engine, &spec, log, cancel).await,
+            _ => gantry_executor::shell::run(&spec, log, cancel).await,
+        };
         tokio::task::block_in_place(|| {
             files::upload_artifacts(job, outcome, &build_dir, &ws.artifacts_dir(), &say);
             if let Some(vars) = files::read_dotenv(job, outcome, &build_dir, &say)
@@ -250,6 +286,7 @@ impl JobTask {
                     FailureKind::Script => FailureReason::ScriptFailure,
                     FailureKind::Timeout => FailureReason::JobExecutionTimeout,
                     FailureKind::System => FailureReason::RunnerSystemFailure,
+                    FailureKind::ImagePull => FailureReason::ImagePullFailure,
                 },
             },
         }

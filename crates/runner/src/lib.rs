@@ -7,6 +7,7 @@
 //! Whoever drives the pipeline (the CLI's loop, the server's scheduler) owns the engine and
 //! spawns a [`job::JobTask`] for each `Effect::Run`; the task reports [`job::JobEvent`]s back.
 
+pub mod container;
 pub mod defs;
 mod files;
 pub mod job;

@@ -1,14 +1,16 @@
-//! `gantry run`: compile the pipeline, then drive the engine with the shell executor:
+//! `gantry run`: compile the pipeline, then drive the engine with the shell or container executor:
 //! the engine says which jobs may run, job tasks run them and report back.
 
 mod report;
 mod select;
 mod terminal;
 
-use crate::cli::RunArgs;
+use crate::cli::{ExecutorArg, RunArgs};
 use anyhow::Context as _;
 use gantry_engine::{Effect, Event, JobId, JobResult, Pipeline, Status};
+use gantry_executor::docker::Engine;
 use gantry_plan::PlannedJob;
+use gantry_runner::container::{ExecutorMode, Executors};
 use gantry_runner::job::{self, JobEvent, JobTask, Shared};
 use gantry_runner::workspace::Workspace;
 use report::{JobReport, PipelineReport, Report};
@@ -37,6 +39,31 @@ impl From<JobEvent> for Msg {
             JobEvent::Finished(id, result) => Msg::Finished(id, result),
         }
     }
+}
+
+/// The executors of `--executor`: `docker` needs an engine, `auto` uses one that answers.
+async fn executors(args: &RunArgs) -> anyhow::Result<Executors> {
+    let mode = match args.executor {
+        ExecutorArg::Shell => return Ok(Executors::shell()),
+        ExecutorArg::Docker => ExecutorMode::Docker,
+        ExecutorArg::Auto => ExecutorMode::Auto,
+    };
+    let config = args
+        .docker
+        .section()
+        .executor_config()
+        .map_err(|e| anyhow::anyhow!("--docker-*: {e}"))?;
+    let docker = match Engine::connect(config).await {
+        Ok(engine) => {
+            if let Err(e) = engine.remove_leftovers().await {
+                eprintln!("gantry: looking for containers left by earlier runs: {e}");
+            }
+            Some(engine)
+        }
+        Err(e) if mode == ExecutorMode::Docker => return Err(anyhow::anyhow!("--executor docker: {e}")),
+        Err(_) => None,
+    };
+    Ok(Executors { mode, docker })
 }
 
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -87,7 +114,9 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let concurrency = args
         .concurrency
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
-    let shared = Arc::new(Shared::new(workspace, project.ctx.pipeline_variables.clone()));
+    let mut shared = Shared::new(workspace, project.ctx.pipeline_variables.clone());
+    shared.executors = executors(args).await?;
+    let shared = Arc::new(shared);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tokens: HashMap<JobId, CancellationToken> = HashMap::new();

@@ -3,9 +3,11 @@
 
 use super::script::{render_after, render_main};
 use crate::job::{FailureKind, JobOutcome, JobSpec};
+use crate::log::{Ended, LogSink};
+use crate::vars::{prepare_env, remove_file_variables, rewrite};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -20,15 +22,10 @@ const DRAIN: Duration = Duration::from_millis(500);
 /// Runs one attempt of a job: `before_script` + `script`, then `after_script`.
 /// Log lines (without newline) go to `log`; at most `spec.log_limit` bytes are sent.
 pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &CancellationToken) -> JobOutcome {
-    let mut sink = LogSink {
-        tx: log.clone(),
-        sent: 0,
-        limit: spec.log_limit,
-        cut: false,
-    };
+    let mut sink = LogSink::new(log, spec.log_limit);
     let bash = which("bash");
     let shell = if bash { "bash" } else { "sh" };
-    let env = match prepare_env(spec) {
+    let env = match prepare_env(spec, &spec.tmp_dir) {
         Ok(env) => env,
         Err(e) => {
             sink.line(&format!("ERROR: preparing the job's variables failed: {e}"));
@@ -48,39 +45,10 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
                 kind: FailureKind::System,
             }
         }
-        Ok(()) => match step_script(shell, &main, spec, &env, cancel, &mut sink).await {
-            Ended::Exited(0) => JobOutcome::Success,
-            Ended::Exited(code) => {
-                sink.line(&format!("ERROR: Job failed: exit code {code}"));
-                JobOutcome::Failed {
-                    exit_code: Some(code),
-                    kind: FailureKind::Script,
-                }
-            }
-            Ended::TimedOut => {
-                sink.line(&format!(
-                    "ERROR: Job failed: execution took longer than {} seconds",
-                    spec.timeout.as_secs()
-                ));
-                JobOutcome::Failed {
-                    exit_code: None,
-                    kind: FailureKind::Timeout,
-                }
-            }
-            Ended::Canceled => {
-                sink.line("ERROR: Job failed: canceled");
-                JobOutcome::Canceled
-            }
-            Ended::SpawnFailed(e) => {
-                sink.line(&format!(
-                    "ERROR: Job failed (system failure): starting {shell}: {e}"
-                ));
-                JobOutcome::Failed {
-                    exit_code: None,
-                    kind: FailureKind::System,
-                }
-            }
-        },
+        Ok(()) => {
+            let ended = step_script(shell, &main, spec, &env, cancel, &mut sink).await;
+            ended.outcome(spec, shell, &mut sink)
+        }
     };
     if !spec.after_script.is_empty() {
         sink.line(&crate::section::start("after_script", "Running after_script"));
@@ -99,25 +67,14 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
                 &mut sink,
             )
             .await;
-            match ended {
-                Ended::Exited(0) => {}
-                Ended::Exited(code) => sink.line(&format!("WARNING: after_script failed: exit code {code}")),
-                Ended::TimedOut => sink.line("WARNING: after_script timed out"),
-                Ended::Canceled | Ended::SpawnFailed(_) => sink.line("WARNING: after_script did not run"),
+            if let Some(warning) = ended.after_script_warning() {
+                sink.line(&warning);
             }
         }
         sink.line(&crate::section::end("after_script"));
     }
     remove_file_variables(spec);
     outcome
-}
-
-/// File variables do not outlive their job (the tmp dir is reused by the slot's next job,
-/// as gitlab-runner's `cleanup_file_variables` stage removes them).
-fn remove_file_variables(spec: &JobSpec) {
-    for var in spec.variables.iter().filter(|v| v.file) {
-        let _ = std::fs::remove_file(spec.tmp_dir.join(&var.name));
-    }
 }
 
 /// `before_script` + `script`, inside the runner's `step_script` section.
@@ -136,13 +93,6 @@ async fn step_script(
     let ended = execute(shell, program, &spec.build_dir, env, spec.timeout, cancel, sink).await;
     sink.line(&crate::section::end("step_script"));
     ended
-}
-
-enum Ended {
-    Exited(i32),
-    TimedOut,
-    Canceled,
-    SpawnFailed(std::io::Error),
 }
 
 async fn execute(
@@ -165,7 +115,7 @@ async fn execute(
         .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Ended::SpawnFailed(e),
+        Err(e) => return Ended::SpawnFailed(e.to_string()),
     };
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -179,7 +129,7 @@ async fn execute(
             tokio::select! {
                 status = child.wait() => match status {
                     Ok(s) => Ended::Exited(s.code().unwrap_or_else(|| 128 + signal_of(&s))),
-                    Err(e) => Ended::SpawnFailed(e),
+                    Err(e) => Ended::SpawnFailed(e.to_string()),
                 },
                 _ = tokio::time::sleep(timeout) => Ended::TimedOut,
                 _ = cancel.cancelled() => Ended::Canceled,
@@ -232,63 +182,6 @@ async fn forward(stream: impl AsyncRead + Unpin, tx: tokio::sync::mpsc::Unbounde
             break;
         }
     }
-}
-
-/// Sends log lines until the byte limit, then one notice.
-struct LogSink {
-    tx: UnboundedSender<String>,
-    sent: usize,
-    limit: usize,
-    cut: bool,
-}
-
-impl LogSink {
-    fn line(&mut self, text: &str) {
-        if self.cut {
-            return;
-        }
-        if self.sent + text.len() + 1 > self.limit {
-            self.cut = true;
-            let _ = self.tx.send(format!(
-                "WARNING: Job's log exceeded limit of {} bytes. Job execution will continue but no more output will be collected.",
-                self.limit
-            ));
-            return;
-        }
-        self.sent += text.len() + 1;
-        let _ = self.tx.send(text.to_owned());
-    }
-}
-
-/// The environment: job variables, file variables written to files under the tmp dir.
-fn prepare_env(spec: &JobSpec) -> std::io::Result<Vec<(String, String)>> {
-    std::fs::create_dir_all(&spec.tmp_dir)?;
-    let mut env = Vec::with_capacity(spec.variables.len());
-    for var in &spec.variables {
-        if var.file {
-            let path: PathBuf = spec.tmp_dir.join(&var.name);
-            std::fs::write(&path, &var.value)?;
-            env.push((var.name.clone(), path.to_string_lossy().into_owned()));
-        } else {
-            env.push((var.name.clone(), var.value.clone()));
-        }
-    }
-    Ok(env)
-}
-
-/// Writes a file the slot's previous job may have left, in place: writing over it and then
-/// cutting it to length, not truncating it first (ext4 flushes a file truncated to zero and
-/// rewritten when it is closed, a disk write per job for nothing).
-fn rewrite(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
-    use std::io::Write;
-    let text = text.as_ref();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)?;
-    file.write_all(text)?;
-    file.set_len(text.len() as u64)
 }
 
 fn which(program: &str) -> bool {

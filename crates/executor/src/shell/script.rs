@@ -20,7 +20,9 @@ fn header(bash: bool) -> String {
     if bash {
         s.push_str("set -eo pipefail\n");
     } else {
-        s.push_str("set -e\n");
+        // `set -o pipefail` where the shell has it (bash, busybox ash, dash 0.5.12+): a
+        // container's image may have either.
+        s.push_str("set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail\n");
     }
     s.push_str("set +o noclobber 2>/dev/null || true\n");
     s

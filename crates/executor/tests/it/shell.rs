@@ -28,6 +28,7 @@ fn a_file_variable_holds_the_path_of_its_value_and_is_gone_after_the_job() {
         timeout: Duration::from_secs(30),
         after_script_timeout: Duration::from_secs(30),
         log_limit: 1 << 20,
+        container: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runtime = tokio::runtime::Builder::new_current_thread()

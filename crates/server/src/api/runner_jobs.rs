@@ -277,11 +277,11 @@ fn failure_reason(word: Option<&str>) -> FailureReason {
         Some("script_failure") | None => FailureReason::ScriptFailure,
         Some("job_execution_timeout") => FailureReason::JobExecutionTimeout,
         Some("stuck_or_timeout_failure") => FailureReason::StuckOrTimeoutFailure,
+        Some("image_pull_failure") => FailureReason::ImagePullFailure,
         Some(
             "runner_system_failure"
             | "api_failure"
             | "runner_unsupported"
-            | "image_pull_failure"
             | "scheduler_failure"
             | "data_integrity_failure",
         ) => FailureReason::RunnerSystemFailure,

@@ -73,6 +73,7 @@ fn reason(text: &str) -> FailureReason {
         "script_failure" => FailureReason::ScriptFailure,
         "job_execution_timeout" => FailureReason::JobExecutionTimeout,
         "runner_system_failure" => FailureReason::RunnerSystemFailure,
+        "image_pull_failure" => FailureReason::ImagePullFailure,
         "stuck_or_timeout_failure" => FailureReason::StuckOrTimeoutFailure,
         "trace_size_exceeded" => FailureReason::TraceSizeExceeded,
         "downstream_pipeline_creation_failed" => FailureReason::DownstreamPipelineCreationFailed,

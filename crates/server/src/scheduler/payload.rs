@@ -6,7 +6,7 @@
 //! remote job sees the same values as one the in-process runner runs. `CI_PROJECT_DIR` and
 //! `CI_BUILDS_DIR` are left to the runner, which knows where it builds.
 
-use gantry_config::model::{ArtifactsWhen, CacheKey, CachePolicy, CacheWhen};
+use gantry_config::model::{ArtifactsWhen, CacheKey, CachePolicy, CacheWhen, Image, Variable};
 use gantry_executor::job::JobVariable;
 use gantry_plan::PlannedJob;
 use gantry_runner::expand_with;
@@ -208,8 +208,12 @@ pub(crate) fn build(input: &PayloadInput<'_>) -> Value {
         "runner_info": { "timeout": timeout },
         "variables": variables,
         "steps": steps,
-        "image": null,
-        "services": [],
+        "image": config.image.as_ref().map(|i| image_json(i, None, None, &[])),
+        "services": config
+            .services
+            .iter()
+            .map(|s| image_json(&s.image, s.alias.as_deref(), s.command.as_deref(), &s.variables))
+            .collect::<Vec<_>>(),
         "artifacts": artifacts,
         "cache": caches,
         "credentials": [],
@@ -219,10 +223,44 @@ pub(crate) fn build(input: &PayloadInput<'_>) -> Value {
             "trace_sections": true,
             "failure_reasons": [
                 "script_failure", "runner_system_failure", "job_execution_timeout",
-                "unknown_failure", "stuck_or_timeout_failure", "api_failure",
+                "unknown_failure", "stuck_or_timeout_failure", "api_failure", "image_pull_failure",
             ],
         },
     })
+}
+
+/// `image` or one of `services` as the protocol sends them: names as written (the runner
+/// expands them with the job's variables, as GitLab's does).
+fn image_json(
+    image: &Image,
+    alias: Option<&str>,
+    command: Option<&[String]>,
+    variables: &[Variable],
+) -> Value {
+    let mut out = json!({
+        "name": image.name,
+        "pull_policy": image.pull_policy,
+        "ports": [],
+    });
+    if let Some(e) = &image.entrypoint {
+        out["entrypoint"] = json!(e);
+    }
+    if let Some(a) = alias {
+        out["alias"] = json!(a);
+    }
+    if let Some(c) = command {
+        out["command"] = json!(c);
+    }
+    if !variables.is_empty() {
+        out["variables"] = variables
+            .iter()
+            .map(|v| json!({"key": v.name, "value": v.value}))
+            .collect();
+    }
+    if image.user.is_some() || image.platform.is_some() {
+        out["executor_opts"] = json!({"docker": {"user": image.user, "platform": image.platform}});
+    }
+    out
 }
 
 /// The payload a runner gets: the job token in `token`, in the clone URL, and as

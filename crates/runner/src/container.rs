@@ -1,0 +1,158 @@
+//! Which executor runs a job, and what the container executor is told: the job's image and
+//! services from `.gitlab-ci.yml` with their variables expanded, the paths inside the
+//! containers, the registry credentials the job has.
+
+use gantry_config::model::{Image, Service};
+use gantry_executor::docker::Engine;
+use gantry_executor::docker::names::split_aliases;
+use gantry_executor::job::{ContainerJob, ImageSpec, PullPolicy, RegistryCredentials, ServiceSpec};
+use indexmap::IndexMap;
+use std::path::PathBuf;
+
+/// Where jobs' build directories are inside containers (`CI_BUILDS_DIR`).
+pub const BUILDS_IN_CONTAINER: &str = "/builds";
+
+/// How jobs are run: `--executor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorMode {
+    /// Every job in this machine's shell (`image:` is ignored).
+    Shell,
+    /// Every job in a container (jobs without `image:` in the default image).
+    Docker,
+    /// Jobs with `image:` in containers when an engine answers, the others in the shell.
+    Auto,
+}
+
+/// The executors a pipeline's jobs can use.
+#[derive(Clone)]
+pub struct Executors {
+    /// How to choose.
+    pub mode: ExecutorMode,
+    /// The container engine, when one answered.
+    pub docker: Option<Engine>,
+}
+
+impl Executors {
+    /// Every job in the shell.
+    pub fn shell() -> Self {
+        Executors {
+            mode: ExecutorMode::Shell,
+            docker: None,
+        }
+    }
+}
+
+/// What runs one job.
+pub(crate) enum Choice<'a> {
+    /// The shell, with a notice for the log when the job's image is left aside.
+    Shell(Option<String>),
+    /// The container executor with this image (not expanded yet).
+    Docker(&'a Engine, Image),
+    /// Nothing can: the job fails with this message.
+    Impossible(String),
+}
+
+impl Executors {
+    pub(crate) fn choose(&self, image: Option<&Image>) -> Choice<'_> {
+        match (self.mode, &self.docker, image) {
+            (ExecutorMode::Shell, _, Some(image)) => Choice::Shell(Some(format!(
+                "NOTICE: `image: {}` is ignored: the shell executor runs the job on this machine",
+                image.name
+            ))),
+            (ExecutorMode::Shell, _, None) | (ExecutorMode::Auto, _, None) => Choice::Shell(None),
+            (_, Some(engine), Some(image)) => Choice::Docker(engine, image.clone()),
+            (ExecutorMode::Auto, None, Some(image)) => Choice::Shell(Some(format!(
+                "NOTICE: `image: {}` is ignored: no container engine answered, so the job runs in the shell",
+                image.name
+            ))),
+            (ExecutorMode::Docker, Some(engine), None) => match &engine.config().default_image {
+                Some(name) => Choice::Docker(
+                    engine,
+                    Image {
+                        name: name.clone(),
+                        ..Image::default()
+                    },
+                ),
+                None => Choice::Impossible(
+                    "the job names no `image:` and the docker executor has no default image (--docker-image)"
+                        .into(),
+                ),
+            },
+            (ExecutorMode::Docker, None, _) => {
+                Choice::Impossible("the docker executor has no container engine".into())
+            }
+        }
+    }
+}
+
+/// `image:` with its variables expanded.
+pub fn image_spec(image: &Image, values: &IndexMap<String, String>) -> ImageSpec {
+    ImageSpec {
+        name: crate::expand_with(&image.name, values),
+        entrypoint: image.entrypoint.clone(),
+        pull_policy: image
+            .pull_policy
+            .iter()
+            .filter_map(|p| PullPolicy::parse(p))
+            .collect(),
+        user: image.user.as_ref().map(|u| crate::expand_with(u, values)),
+        platform: image.platform.clone(),
+    }
+}
+
+/// `services:` with their variables expanded.
+pub fn service_specs(services: &[Service], values: &IndexMap<String, String>) -> Vec<ServiceSpec> {
+    services
+        .iter()
+        .map(|s| ServiceSpec {
+            image: image_spec(&s.image, values),
+            aliases: s
+                .alias
+                .as_deref()
+                .map(|a| split_aliases(&crate::expand_with(a, values)))
+                .unwrap_or_default(),
+            command: s.command.clone(),
+            variables: s
+                .variables
+                .iter()
+                .map(|v| (v.name.clone(), crate::expand_with(&v.value, values)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The credentials a job has for its project's registry (`CI_REGISTRY` with
+/// `CI_REGISTRY_USER` and `CI_REGISTRY_PASSWORD`).
+pub fn registry_credentials(values: &IndexMap<String, String>) -> Vec<RegistryCredentials> {
+    match (
+        values.get("CI_REGISTRY"),
+        values.get("CI_REGISTRY_USER"),
+        values.get("CI_REGISTRY_PASSWORD"),
+    ) {
+        (Some(registry), Some(user), Some(password)) if !registry.is_empty() && !password.is_empty() => {
+            vec![RegistryCredentials {
+                registry: registry.clone(),
+                username: user.clone(),
+                password: password.clone(),
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The container side of a job whose project is at `project_path` under the builds dir.
+pub(crate) fn container_job(
+    image: ImageSpec,
+    services: Vec<ServiceSpec>,
+    project_path: &str,
+    cache_dir: Option<PathBuf>,
+    credentials: Vec<RegistryCredentials>,
+) -> ContainerJob {
+    ContainerJob {
+        image,
+        services,
+        project_dir: format!("{BUILDS_IN_CONTAINER}/{project_path}"),
+        cache_dir,
+        credentials,
+    }
+}
