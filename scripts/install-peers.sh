@@ -11,7 +11,12 @@
 # - podman, runc, skopeo, busybox-static (apt): the container registry's tests push and pull
 #   with podman and skopeo, from a base image made of the host's busybox (no registry can be
 #   reached here). Podman is set to runc and cgroupfs in /etc/containers/containers.conf
-#   when that file does not exist (crun refuses this machine's cgroup layout).
+#   when that file does not exist (crun refuses this machine's cgroup layout), and registries on
+#   127.0.0.1 (the test servers') are pulled from over plain HTTP, as Docker treats loopback
+#   registries (/etc/containers/registries.conf.d/50-gantry-loopback.conf).
+# - the docker command line client, taken out of Debian's docker.io package without installing
+#   it (no Docker daemon): the container executor's tests build and push images from a job
+#   through the engine's socket with it, as GitLab's socket-binding examples do.
 # - openapi-spec-validator (pip): checks the server's OpenAPI document in its end-to-end test.
 #
 # Idempotent: each peer is skipped when the pinned version is already there, and apt-get update
@@ -120,6 +125,32 @@ if [ ! -f "$containers_conf" ]; then
         "${as_root[@]}" tee "$containers_conf" >/dev/null
 fi
 
+# Podman's registries.conf matches a location without a port for any port of that host.
+loopback_conf=/etc/containers/registries.conf.d/50-gantry-loopback.conf
+if [ ! -f "$loopback_conf" ]; then
+    log "writing $loopback_conf (registries on 127.0.0.1 over plain HTTP)"
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    "${as_root[@]}" mkdir -p /etc/containers/registries.conf.d
+    printf '%s\n' '[[registry]]' 'location = "127.0.0.1"' 'insecure = true' |
+        "${as_root[@]}" tee "$loopback_conf" >/dev/null
+fi
+
+# The docker client (only /usr/bin/docker of Debian's docker.io package).
+docker_cli="$peers/docker-cli/docker"
+if [ ! -x "$docker_cli" ]; then
+    log "extracting the docker client from Debian's docker.io package"
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    scratch="$(mktemp -d)"
+    (cd "$scratch" && apt-get download -qq docker.io >/dev/null 2>&1) ||
+        { "${as_root[@]}" apt-get update -qq && (cd "$scratch" && apt-get download -qq docker.io >/dev/null); }
+    dpkg-deb -x "$scratch"/docker.io_*.deb "$scratch/x"
+    mkdir -p "$peers/docker-cli"
+    cp "$scratch/x/usr/bin/docker" "$docker_cli"
+    rm -rf "$scratch"
+fi
+
 # playwright-core for the browser tests, from tests/browser/package-lock.json.
 browser_dir="$root/tests/browser"
 if [ "$(installed_version "$browser_dir/node_modules/playwright-core/package.json")" = "$PLAYWRIGHT_VERSION" ]; then
@@ -147,3 +178,4 @@ log "hyperfine:       $(command -v hyperfine) ($(hyperfine --version))"
 log "chromium:        $(command -v chromium) ($(chromium --version 2>/dev/null | head -n1))"
 log "podman:          $(command -v podman) ($(podman --version))"
 log "skopeo:          $(command -v skopeo) ($(skopeo --version))"
+log "docker client:   $docker_cli ($("$docker_cli" --version))"

@@ -9,6 +9,7 @@ use crate::cli::{ExecutorArg, RunArgs};
 use anyhow::Context as _;
 use gantry_engine::{Effect, Event, JobId, JobResult, Pipeline, Status};
 use gantry_executor::docker::Engine;
+use gantry_executor::job::PullPolicy;
 use gantry_plan::PlannedJob;
 use gantry_runner::container::{ExecutorMode, Executors};
 use gantry_runner::job::{self, JobEvent, JobTask, Shared};
@@ -48,11 +49,13 @@ async fn executors(args: &RunArgs) -> anyhow::Result<Executors> {
         ExecutorArg::Docker => ExecutorMode::Docker,
         ExecutorArg::Auto => ExecutorMode::Auto,
     };
-    let config = args
+    let mut config = args
         .docker
         .section()
         .executor_config()
         .map_err(|e| anyhow::anyhow!("--docker-*: {e}"))?;
+    // On one's own machine every pull policy a job names is allowed.
+    config.allowed_pull_policies = vec![PullPolicy::Always, PullPolicy::IfNotPresent, PullPolicy::Never];
     let docker = match Engine::connect(config).await {
         Ok(engine) => {
             if let Err(e) = engine.remove_leftovers().await {

@@ -1,8 +1,9 @@
 //! Integration tests of gantry-executor: the job-side files (artifacts, cache, dotenv
-//! reports) and the shell executor, run in real temporary directories.
+//! reports), the shell executor and the container executor (against Podman), run in real temporary directories.
 
 mod artifacts;
 mod cache;
+mod docker;
 mod dotenv;
 mod extract;
 mod paths;
