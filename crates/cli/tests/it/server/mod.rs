@@ -6,6 +6,7 @@
 //! the PostgreSQL runs are required).
 
 mod access;
+mod containers;
 mod dashboard;
 mod downstream;
 mod interop;
