@@ -156,3 +156,76 @@ pub(crate) fn container_job(
         credentials,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(name: &str) -> Image {
+        Image {
+            name: name.into(),
+            ..Image::default()
+        }
+    }
+
+    #[test]
+    fn without_an_engine_auto_runs_in_the_shell_and_docker_cannot_run() {
+        let auto = Executors {
+            mode: ExecutorMode::Auto,
+            docker: None,
+        };
+        assert!(matches!(auto.choose(None), Choice::Shell(None)));
+        match auto.choose(Some(&image("alpine"))) {
+            Choice::Shell(Some(notice)) => {
+                assert!(notice.contains("no container engine answered"), "{notice}")
+            }
+            _ => panic!("auto without an engine runs in the shell"),
+        }
+        match Executors::shell().choose(Some(&image("alpine"))) {
+            Choice::Shell(Some(notice)) => assert!(notice.contains("`image: alpine` is ignored"), "{notice}"),
+            _ => panic!("the shell executor ignores the image"),
+        }
+        let docker = Executors {
+            mode: ExecutorMode::Docker,
+            docker: None,
+        };
+        assert!(matches!(docker.choose(None), Choice::Impossible(_)));
+    }
+
+    #[test]
+    fn names_are_expanded_and_the_registry_credentials_come_from_the_job() {
+        let values: IndexMap<String, String> = [
+            ("CI_REGISTRY", "reg.example:5000"),
+            ("CI_REGISTRY_IMAGE", "reg.example:5000/group/app"),
+            ("CI_REGISTRY_USER", "gitlab-ci-token"),
+            ("CI_REGISTRY_PASSWORD", "job-token"),
+            ("DB", "db"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let mut img = image("$CI_REGISTRY_IMAGE/app:1");
+        img.pull_policy = vec!["always".into(), "if-not-present".into()];
+        let spec = image_spec(&img, &values);
+        assert_eq!(spec.name, "reg.example:5000/group/app/app:1");
+        assert_eq!(spec.pull_policy, [PullPolicy::Always, PullPolicy::IfNotPresent]);
+        let services = service_specs(
+            &[Service {
+                image: image("postgres:16"),
+                alias: Some("$DB,pg".into()),
+                ..Service::default()
+            }],
+            &values,
+        );
+        assert_eq!(services[0].aliases, ["db", "pg"]);
+        assert_eq!(
+            registry_credentials(&values),
+            [RegistryCredentials {
+                registry: "reg.example:5000".into(),
+                username: "gitlab-ci-token".into(),
+                password: "job-token".into(),
+            }]
+        );
+        assert!(registry_credentials(&IndexMap::new()).is_empty());
+    }
+}

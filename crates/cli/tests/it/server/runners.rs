@@ -19,6 +19,12 @@ remote:
   stage: one
   tags: [remote]
   variables: {GREETING: hello}
+  image: {name: 'alpine:$ALPINE', entrypoint: [''], pull_policy: [if-not-present], docker: {user: '1000'}}
+  services:
+    - name: postgres:16
+      alias: db, pg
+      command: [postgres, -c, fsync=off]
+      variables: {POSTGRES_PASSWORD: pw}
   before_script: ['echo before']
   script: ['echo "$GREETING from a runner"']
   after_script: ['echo after']
@@ -266,6 +272,17 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
         );
         assert_eq!(job["steps"][1]["name"], "after_script");
         assert_eq!(variable(&job, "GREETING")["value"], "hello");
+        // image and services as written: the runner expands them with the job's variables.
+        assert_eq!(
+            job["image"],
+            json!({"name": "alpine:$ALPINE", "entrypoint": [""], "pull_policy": ["if-not-present"],
+                   "ports": [], "executor_opts": {"docker": {"user": "1000", "platform": null}}})
+        );
+        assert_eq!(
+            job["services"],
+            json!([{"name": "postgres:16", "alias": "db, pg", "command": ["postgres", "-c", "fsync=off"],
+                    "pull_policy": [], "ports": [], "variables": [{"key": "POSTGRES_PASSWORD", "value": "pw"}]}])
+        );
         assert_eq!(variable(&job, "CI_JOB_ID")["value"], job_id.to_string());
         assert_eq!(variable(&job, "CI_JOB_TOKEN")["masked"], true);
         assert_eq!(variable(&job, "CI_JOB_TOKEN")["value"], job["token"]);
