@@ -121,9 +121,55 @@ pub fn service_specs(services: &[Service], values: &IndexMap<String, String>) ->
         .collect()
 }
 
-/// The credentials a job has for its project's registry (`CI_REGISTRY` with
-/// `CI_REGISTRY_USER` and `CI_REGISTRY_PASSWORD`).
+/// The credentials a job has for pulling images: those of `DOCKER_AUTH_CONFIG` (a docker
+/// `config.json`'s `auths`, as GitLab reads it), then its project's registry (`CI_REGISTRY`
+/// with `CI_REGISTRY_USER` and `CI_REGISTRY_PASSWORD`).
 pub fn registry_credentials(values: &IndexMap<String, String>) -> Vec<RegistryCredentials> {
+    let mut out = values
+        .get("DOCKER_AUTH_CONFIG")
+        .map(|text| docker_auth_config(text))
+        .unwrap_or_default();
+    out.extend(project_registry(values));
+    out
+}
+
+/// The `auths` of a docker `config.json`: `auth` (base64 of `user:password`) or
+/// `username` and `password` per registry; what cannot be read is left out.
+fn docker_auth_config(text: &str) -> Vec<RegistryCredentials> {
+    use base64::Engine as _;
+    let Ok(config) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let Some(auths) = config["auths"].as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (registry, entry) in auths {
+        let pair = match (entry["username"].as_str(), entry["password"].as_str()) {
+            (Some(u), Some(p)) => Some((u.to_owned(), p.to_owned())),
+            _ => entry["auth"]
+                .as_str()
+                .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a.trim()).ok())
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))),
+        };
+        if let Some((username, password)) = pair {
+            // `https://registry.example.com/v1/` and `registry.example.com` name the same.
+            let host = registry
+                .split_once("://")
+                .map_or(registry.as_str(), |(_, rest)| rest);
+            let host = host.split('/').next().unwrap_or(host);
+            out.push(RegistryCredentials {
+                registry: host.to_owned(),
+                username,
+                password,
+            });
+        }
+    }
+    out
+}
+
+fn project_registry(values: &IndexMap<String, String>) -> Vec<RegistryCredentials> {
     match (
         values.get("CI_REGISTRY"),
         values.get("CI_REGISTRY_USER"),
@@ -227,5 +273,20 @@ mod tests {
             }]
         );
         assert!(registry_credentials(&IndexMap::new()).is_empty());
+        let auth = serde_json::json!({"auths": {
+            "https://index.docker.io/v1/": {"auth": "dXNlcjpwYXNzOndvcmQ="},
+            "private.example": {"username": "u", "password": "p"},
+            "broken.example": {"auth": "***"},
+        }})
+        .to_string();
+        let values: IndexMap<String, String> =
+            [("DOCKER_AUTH_CONFIG".to_owned(), auth)].into_iter().collect();
+        let found = registry_credentials(&values);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.contains(&RegistryCredentials {
+            registry: "index.docker.io".into(),
+            username: "user".into(),
+            password: "pass:word".into(),
+        }));
     }
 }

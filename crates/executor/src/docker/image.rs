@@ -84,8 +84,12 @@ async fn pull(
     if let Some(platform) = &image.platform {
         options = options.platform(platform);
     }
-    let auth = registry_of(&image.name)
-        .and_then(|r| credentials.iter().find(|c| c.registry == r))
+    // An image without a registry in its name is Docker Hub's.
+    let registry = registry_of(&image.name).unwrap_or("docker.io");
+    let hub = |r: &str| matches!(r, "docker.io" | "index.docker.io" | "registry-1.docker.io");
+    let auth = credentials
+        .iter()
+        .find(|c| c.registry == registry || (hub(registry) && hub(&c.registry)))
         .map(|c| DockerCredentials {
             username: Some(c.username.clone()),
             password: Some(c.password.clone()),

@@ -186,7 +186,12 @@ fn a_job_runs_in_its_image_with_a_service_reachable_by_alias() {
     container.services.push(ServiceSpec {
         image: image(web),
         aliases: vec!["web".into(), "www".into()],
-        command: None,
+        // The command replaces the image's; the service's variables are its own.
+        command: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "echo \"service says $SERVICE_ONLY to $GREETING\" > /www/index.html; exec httpd -f -p 8080 -h /www".into(),
+        ]),
         variables: vec![("SERVICE_ONLY".into(), "yes".into())],
     });
     let spec = spec(
@@ -219,9 +224,9 @@ fn a_job_runs_in_its_image_with_a_service_reachable_by_alias() {
         "the build dir is mounted where CI_PROJECT_DIR says, file variables are files: {text}"
     );
     assert_eq!(
-        text.matches("hello from web").count(),
+        text.matches("service says yes to hi").count(),
         2,
-        "both aliases answer: {text}"
+        "both aliases answer, with the job's and the service's variables: {text}"
     );
     assert!(!text.contains("not reached"), "{text}");
     assert!(text.contains("after: failed"), "{text}");
@@ -232,6 +237,59 @@ fn a_job_runs_in_its_image_with_a_service_reachable_by_alias() {
     );
     assert!(!dir.path().join("project.tmp/SECRET_FILE").exists());
     assert!(managed("with-service").is_empty(), "left behind");
+}
+
+#[test]
+fn the_image_entrypoint_runs_unless_cleared_and_the_user_is_the_jobs() {
+    let Some(host) = engine_host() else { return };
+    let (base, _) = images();
+    const WITH_ENTRYPOINT: &str = "localhost/gantry-executor-entrypoint:1";
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("Containerfile"),
+        format!("FROM {base}\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo entrypoint-ran; exec \\\"$@\\\"\", \"--\"]\n"),
+    )
+    .unwrap();
+    let out = Command::new("podman")
+        .args(["build", "-q", "-t", WITH_ENTRYPOINT])
+        .arg(ctx.path())
+        .output()
+        .expect("podman build");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let engine = rt.block_on(connect(host));
+
+    let kept = spec(
+        dir.path(),
+        "entrypoint",
+        &["echo script-ran"],
+        job(WITH_ENTRYPOINT),
+    );
+    let (outcome, log) = rt.block_on(run(&engine, &kept, &CancellationToken::new()));
+    assert_eq!(outcome, JobOutcome::Success, "{log:?}");
+    let text = log.join("\n");
+    assert!(
+        text.contains("entrypoint-ran") && text.contains("script-ran"),
+        "{text}"
+    );
+
+    let mut cleared = job(WITH_ENTRYPOINT);
+    cleared.image.entrypoint = Some(vec![String::new()]);
+    cleared.image.user = Some("1234:1234".into());
+    let cleared = spec(
+        dir.path(),
+        "entrypoint-cleared",
+        &[r#"echo "uid=$(id -u)""#],
+        cleared,
+    );
+    let (outcome, log) = rt.block_on(run(&engine, &cleared, &CancellationToken::new()));
+    assert_eq!(outcome, JobOutcome::Success, "{log:?}");
+    let text = log.join("\n");
+    assert!(
+        !text.contains("entrypoint-ran") && text.contains("uid=1234"),
+        "{text}"
+    );
 }
 
 #[test]

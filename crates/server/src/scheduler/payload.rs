@@ -290,6 +290,19 @@ pub(crate) fn with_token(
             d["token"] = json!(token);
         }
     }
+    // Images of the project's registry are pulled with the job token, as GitLab sends it.
+    let registry = payload["variables"].as_array().and_then(|vars| {
+        vars.iter()
+            .rev()
+            .find(|v| v["key"] == "CI_REGISTRY")
+            .and_then(|v| v["value"].as_str())
+            .map(str::to_owned)
+    });
+    if let Some(registry) = registry {
+        payload["credentials"] = json!([{
+            "type": "registry", "url": registry, "username": "gitlab-ci-token", "password": token,
+        }]);
+    }
     if let Some(vars) = payload["variables"].as_array_mut() {
         vars.push(
             json!({"key": "CI_JOB_TOKEN", "value": token, "public": false, "masked": true, "raw": true}),

@@ -294,6 +294,11 @@ fn runners_take_tagged_jobs_over_the_runner_protocol() {
         let host = server.url.trim_start_matches("http://");
         assert_eq!(variable(&job, "CI_REGISTRY")["value"], host);
         assert_eq!(
+            job["credentials"],
+            json!([{"type": "registry", "url": host, "username": "gitlab-ci-token", "password": job["token"]}]),
+            "for pulling the job's images from the registry"
+        );
+        assert_eq!(
             variable(&job, "CI_REGISTRY_IMAGE")["value"],
             format!("{host}/team/remote")
         );
