@@ -161,18 +161,22 @@ start_moto() {
         { tail -20 "$moto_dir/log" >&2 || true; die "moto_server does not answer on port $port (log: $moto_dir/log)"; }
 }
 
+# Ends a process we started: SIGTERM, then SIGKILL after 5 s.
+end_process() {
+    local pid="$1"
+    kill "$pid"
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
 stop_moto() {
     local pid
     if pid="$(moto_pid)"; then
         log "stopping moto_server (pid $pid)"
-        kill "$pid"
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null || true
-        fi
+        end_process "$pid"
     fi
     rm -rf "$moto_dir"
 }
@@ -210,14 +214,7 @@ stop_podman() {
     local pid
     if pid="$(podman_pid)"; then
         log "stopping Podman's API (pid $pid)"
-        kill "$pid"
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null || true
-        fi
+        end_process "$pid"
     fi
     rm -rf "$podman_dir"
 }

@@ -4,8 +4,8 @@
 use crate::protocol::{ImagePayload, JobPayload};
 use gantry_executor::docker::Engine;
 use gantry_executor::docker::names::split_aliases;
-use gantry_executor::job::{ContainerJob, ImageSpec, PullPolicy, ServiceSpec};
-use gantry_runner::container::{BUILDS_IN_CONTAINER, registry_credentials};
+use gantry_executor::job::{ContainerJob, ImageSpec, ServiceSpec};
+use gantry_runner::container::{BUILDS_IN_CONTAINER, expanded_image, registry_credentials};
 use gantry_runner::expand_with;
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -59,20 +59,13 @@ pub(crate) fn container_job(
 }
 
 fn image_spec(image: &ImagePayload, values: &IndexMap<String, String>) -> ImageSpec {
-    ImageSpec {
-        name: expand_with(&image.name, values),
+    let docker = &image.executor_opts.docker;
+    let written = ImageSpec {
+        name: image.name.clone(),
         entrypoint: image.entrypoint.clone(),
-        pull_policy: image
-            .pull_policy
-            .iter()
-            .filter_map(|p| PullPolicy::parse(p))
-            .collect(),
-        user: image
-            .executor_opts
-            .docker
-            .user
-            .as_ref()
-            .map(|u| expand_with(u, values)),
-        platform: image.executor_opts.docker.platform.clone(),
-    }
+        pull_policy: Vec::new(),
+        user: docker.user.clone(),
+        platform: docker.platform.clone(),
+    };
+    expanded_image(written, &image.pull_policy, values)
 }

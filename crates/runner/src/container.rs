@@ -87,17 +87,31 @@ impl Executors {
 
 /// `image:` with its variables expanded.
 pub fn image_spec(image: &Image, values: &IndexMap<String, String>) -> ImageSpec {
-    ImageSpec {
-        name: crate::expand_with(&image.name, values),
-        entrypoint: image.entrypoint.clone(),
-        pull_policy: image
-            .pull_policy
-            .iter()
-            .filter_map(|p| PullPolicy::parse(p))
-            .collect(),
-        user: image.user.as_ref().map(|u| crate::expand_with(u, values)),
-        platform: image.platform.clone(),
-    }
+    expanded_image(
+        ImageSpec {
+            name: image.name.clone(),
+            entrypoint: image.entrypoint.clone(),
+            pull_policy: Vec::new(),
+            user: image.user.clone(),
+            platform: image.platform.clone(),
+        },
+        &image.pull_policy,
+        values,
+    )
+}
+
+/// An image as written (in `.gitlab-ci.yml` or a runner's payload) with the job's variables
+/// expanded in its name and user, and the pull policies of `pull_policy` (unknown ones are
+/// left out).
+pub fn expanded_image(
+    mut image: ImageSpec,
+    pull_policy: &[String],
+    values: &IndexMap<String, String>,
+) -> ImageSpec {
+    image.name = crate::expand_with(&image.name, values);
+    image.user = image.user.map(|u| crate::expand_with(&u, values));
+    image.pull_policy = pull_policy.iter().filter_map(|p| PullPolicy::parse(p)).collect();
+    image
 }
 
 /// `services:` with their variables expanded.
