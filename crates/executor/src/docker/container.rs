@@ -73,16 +73,8 @@ pub(crate) async fn run(
     };
     let ended = {
         let wait = async {
-            let mut waiting = engine.docker.wait_container(id, None);
             tokio::select! {
-                status = waiting.next() => match status {
-                    Some(Ok(s)) => Ended::Exited(i32::try_from(s.status_code).unwrap_or(1)),
-                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
-                        Ended::Exited(i32::try_from(code).unwrap_or(1))
-                    }
-                    Some(Err(e)) => Ended::SpawnFailed(e.to_string()),
-                    None => Ended::SpawnFailed("the engine stopped answering".into()),
-                },
+                ended = exit_code(engine, id) => ended,
                 _ = tokio::time::sleep(timeout) => Ended::TimedOut,
                 _ = cancel.cancelled() => Ended::Canceled,
             }
@@ -117,6 +109,23 @@ pub(crate) async fn run(
         sink.line(&rest);
     }
     ended
+}
+
+/// The container's exit code once it stopped. An engine that answers a wait only when the
+/// container stops runs into the client's request timeout on long jobs: then it is asked again.
+async fn exit_code(engine: &Engine, id: &str) -> Ended {
+    loop {
+        let mut waiting = engine.docker.wait_container(id, None);
+        return match waiting.next().await {
+            Some(Ok(s)) => Ended::Exited(i32::try_from(s.status_code).unwrap_or(1)),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                Ended::Exited(i32::try_from(code).unwrap_or(1))
+            }
+            Some(Err(bollard::errors::Error::RequestTimeoutError)) => continue,
+            Some(Err(e)) => Ended::SpawnFailed(e.to_string()),
+            None => Ended::SpawnFailed("the engine stopped answering".into()),
+        };
+    }
 }
 
 /// SIGTERM, then SIGKILL after the grace (a shell as PID 1 ignores SIGTERM).
