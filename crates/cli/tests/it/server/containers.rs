@@ -5,7 +5,7 @@
 //! with the same image as a service beside it. On a `gantry runner` with the docker executor,
 //! then the same pipeline under `gantry run --executor docker`.
 
-use super::registry::busybox_image;
+use super::registry::{busybox_image, run};
 use super::*;
 use serde_json::{Value, json};
 
@@ -55,17 +55,6 @@ fn engine_host() -> Option<String> {
     }
 }
 
-fn check(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// An image with the docker client (scripts/install-peers.sh takes it out of Debian's
 /// docker.io package) and the C library it links, on the busybox base.
 fn docker_cli_image() -> &'static str {
@@ -87,18 +76,16 @@ fn docker_cli_image() -> &'static str {
     std::fs::copy(&client, ctx.path().join("docker")).expect("copy docker");
     let mut containerfile = format!("FROM {}\nCOPY docker /bin/docker\n", busybox_image());
     // The libraries `ldd` names, at the same paths.
-    let ldd = check(Command::new("ldd").arg(&client));
+    let ldd = run(Command::new("ldd").arg(&client));
     for (i, lib) in ldd.split_whitespace().filter(|w| w.starts_with('/')).enumerate() {
         std::fs::copy(lib, ctx.path().join(format!("lib{i}"))).expect("copy library");
         containerfile.push_str(&format!("COPY lib{i} {lib}\n"));
     }
     containerfile.push_str("ENV HOME=/root\n");
     std::fs::write(ctx.path().join("Containerfile"), containerfile).expect("Containerfile");
-    check(
-        Command::new("podman")
-            .args(["build", "-q", "-t", IMAGE])
-            .arg(ctx.path()),
-    );
+    run(Command::new("podman")
+        .args(["build", "-q", "-t", IMAGE])
+        .arg(ctx.path()));
     IMAGE
 }
 
@@ -159,22 +146,20 @@ fn a_pipeline_builds_pushes_and_runs_its_image_with_a_service() {
     assert_eq!(status, 201, "{created}");
     let dir = tempfile::tempdir().expect("runner dir");
     let config = dir.path().join("runner.toml");
-    check(
-        Command::new(gantry())
-            .args(["runner", "register", "--url", &server.url, "--name", "containers"])
-            .args([
-                "--executor",
-                "docker",
-                "--docker-host",
-                &docker_host,
-                "--docker-socket",
-            ])
-            .arg("--config")
-            .arg(&config)
-            .arg("--builds-dir")
-            .arg(dir.path().join("builds"))
-            .env("GANTRY_RUNNER_TOKEN", created["token"].as_str().expect("token")),
-    );
+    run(Command::new(gantry())
+        .args(["runner", "register", "--url", &server.url, "--name", "containers"])
+        .args([
+            "--executor",
+            "docker",
+            "--docker-host",
+            &docker_host,
+            "--docker-socket",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .arg("--builds-dir")
+        .arg(dir.path().join("builds"))
+        .env("GANTRY_RUNNER_TOKEN", created["token"].as_str().expect("token")));
     let text = std::fs::read_to_string(&config).expect("config");
     assert!(
         text.contains("[runners.docker]") && text.contains("docker_socket = true"),
@@ -255,7 +240,7 @@ fn a_pipeline_builds_pushes_and_runs_its_image_with_a_service() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_second_job_ran_in_the_pushed_image(&text, &image);
-    let leftovers = check(Command::new("podman").args([
+    let leftovers = run(Command::new("podman").args([
         "ps",
         "-a",
         "--filter",

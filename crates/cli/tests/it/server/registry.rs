@@ -18,7 +18,8 @@ fn have(tool: &str) -> bool {
 }
 
 /// A command's output, asserting it succeeded.
-fn run(cmd: &mut Command) -> String {
+/// Runs `cmd`, which must succeed; its output.
+pub(super) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run");
     assert!(
         out.status.success(),
