@@ -169,6 +169,12 @@ pub(crate) struct ServerArgs {
     /// 0 runs none here: every job waits for a runner. Jobs with tags always do.
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
+    /// Where the jobs this server runs itself run: `shell` (this machine), `docker` (every job
+    /// in a container) or `auto` (jobs with `image:` in containers when an engine answers).
+    #[arg(long, value_enum, default_value = "shell")]
+    pub(crate) executor: ExecutorArg,
+    #[command(flatten)]
+    pub(crate) docker: DockerArgs,
     /// How long a runner's request for a job is held when none is ready, in seconds.
     #[arg(long, default_value_t = 50, value_name = "SECONDS")]
     pub(crate) runner_poll_timeout: u64,

@@ -33,6 +33,7 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     config.pending_job_timeout = seconds(args.pending_job_timeout.max(1));
     let runtime = crate::server::runtime()?;
     runtime.block_on(async {
+        config.executors = crate::run::executors(args.executor, &args.docker, false).await?;
         let running = crate::server::start(config).await?;
         println!("gantry server listening on {}", running.url);
         if let Some(token) = &running.root_token {

@@ -24,7 +24,7 @@ pub enum ExecutorMode {
 }
 
 /// The executors a pipeline's jobs can use.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Executors {
     /// How to choose.
     pub mode: ExecutorMode,

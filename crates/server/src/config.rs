@@ -39,6 +39,8 @@ pub struct ServerConfig {
     /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
     /// else a random one).
     pub initial_root_token: Option<String>,
+    /// The executors of the in-process runner (the shell unless set).
+    pub executors: gantry_runner::container::Executors,
 }
 
 impl ServerConfig {
@@ -62,6 +64,7 @@ impl ServerConfig {
             max_trace_bytes: 100 << 20,
             sweep_interval: std::time::Duration::from_secs(600),
             initial_root_token: None,
+            executors: gantry_runner::container::Executors::shell(),
         }
     }
 }

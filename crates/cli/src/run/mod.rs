@@ -5,7 +5,7 @@ mod report;
 mod select;
 mod terminal;
 
-use crate::cli::{ExecutorArg, RunArgs};
+use crate::cli::{DockerArgs, ExecutorArg, RunArgs};
 use anyhow::Context as _;
 use gantry_engine::{Effect, Event, JobId, JobResult, Pipeline, Status};
 use gantry_executor::docker::Engine;
@@ -43,19 +43,24 @@ impl From<JobEvent> for Msg {
 }
 
 /// The executors of `--executor`: `docker` needs an engine, `auto` uses one that answers.
-async fn executors(args: &RunArgs) -> anyhow::Result<Executors> {
-    let mode = match args.executor {
+/// `any_pull_policy`: jobs may name every pull policy (on one's own machine).
+pub(crate) async fn executors(
+    executor: ExecutorArg,
+    docker: &DockerArgs,
+    any_pull_policy: bool,
+) -> anyhow::Result<Executors> {
+    let mode = match executor {
         ExecutorArg::Shell => return Ok(Executors::shell()),
         ExecutorArg::Docker => ExecutorMode::Docker,
         ExecutorArg::Auto => ExecutorMode::Auto,
     };
-    let mut config = args
-        .docker
+    let mut config = docker
         .section()
         .executor_config()
         .map_err(|e| anyhow::anyhow!("--docker-*: {e}"))?;
-    // On one's own machine every pull policy a job names is allowed.
-    config.allowed_pull_policies = vec![PullPolicy::Always, PullPolicy::IfNotPresent, PullPolicy::Never];
+    if any_pull_policy {
+        config.allowed_pull_policies = vec![PullPolicy::Always, PullPolicy::IfNotPresent, PullPolicy::Never];
+    }
     let docker = match Engine::connect(config).await {
         Ok(engine) => {
             if let Err(e) = engine.remove_leftovers().await {
@@ -118,7 +123,8 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .concurrency
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     let mut shared = Shared::new(workspace, project.ctx.pipeline_variables.clone());
-    shared.executors = executors(args).await?;
+    // On one's own machine every pull policy a job names is allowed.
+    shared.executors = executors(args.executor, &args.docker, true).await?;
     let shared = Arc::new(shared);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let semaphore = Arc::new(Semaphore::new(concurrency));

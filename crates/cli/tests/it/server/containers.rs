@@ -252,3 +252,38 @@ fn a_pipeline_builds_pushes_and_runs_its_image_with_a_service() {
     ]));
     assert!(leftovers.trim().is_empty(), "containers left: {leftovers}");
 }
+
+#[test]
+fn jobs_the_server_runs_itself_run_in_their_image_with_executor_docker() {
+    let Some(docker_host) = engine_host() else { return };
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Server::start_with(
+        data.path(),
+        None,
+        &["--executor", "docker", "--docker-host", &docker_host],
+    );
+    let name = format!("inproc{}", rand_suffix());
+    let (status, body) = server.post("projects", json!({"name": name, "namespace": "ship"}));
+    assert_eq!(status, 201, "{body}");
+    let project = format!("ship%2F{name}");
+    let pipeline = format!(
+        "in-image:\n  image: {}\n  script:\n    - echo \"dir=$CI_PROJECT_DIR image=$CI_JOB_IMAGE\"\n    - cat marker\n",
+        busybox_image()
+    );
+    let work = Work::new(&[(".gitlab-ci.yml", &pipeline), ("marker", "from the commit\n")]);
+    work.git(&[
+        "push",
+        "-q",
+        &server.remote(&format!("ship/{name}"), TOKEN),
+        "main",
+    ]);
+    let finished = server.finished_pipeline(&project, "main", 0);
+    let jobs = server.jobs(&project, finished["id"].as_i64().expect("id"));
+    let log = server.trace(&project, job_named(&jobs, "in-image")["id"].as_i64().expect("id"));
+    assert_eq!(finished["status"], "success", "{log}");
+    assert!(
+        log.contains(&format!("dir=/builds/ship/{name} image={}", busybox_image()))
+            && log.contains("from the commit"),
+        "{log}"
+    );
+}

@@ -245,6 +245,7 @@ impl Actor {
         let mut shared = Shared::new(workspace, variables);
         shared.job_url_prefix = format!("{}/{}/-/jobs/", core.external_url, project.path);
         shared.pipeline_iid = Some(iid);
+        shared.executors = core.config.executors.clone();
         let protected = core
             .is_protected(&project, &pipeline.ref_name, pipeline.tag)
             .await;
