@@ -123,8 +123,13 @@ async fn run_pipeline(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .concurrency
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2));
     let mut shared = Shared::new(workspace, project.ctx.pipeline_variables.clone());
-    // On one's own machine every pull policy a job names is allowed.
-    shared.executors = executors(args.executor, &args.docker, true).await?;
+    // Without a job naming an image, `auto` needs no engine. On one's own machine every pull
+    // policy a job names is allowed.
+    let executor = match args.executor {
+        ExecutorArg::Auto if !jobs.iter().any(|j| j.config.image.is_some()) => ExecutorArg::Shell,
+        other => other,
+    };
+    shared.executors = executors(executor, &args.docker, true).await?;
     let shared = Arc::new(shared);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let semaphore = Arc::new(Semaphore::new(concurrency));
