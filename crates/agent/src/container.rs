@@ -5,7 +5,7 @@ use crate::protocol::{ImagePayload, JobPayload};
 use gantry_executor::docker::Engine;
 use gantry_executor::docker::names::split_aliases;
 use gantry_executor::job::{ContainerJob, ImageSpec, ServiceSpec};
-use gantry_runner::container::{BUILDS_IN_CONTAINER, expanded_image, registry_credentials};
+use gantry_runner::container::{container_job as runner_container_job, expanded_image, registry_credentials};
 use gantry_runner::expand_with;
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -35,27 +35,28 @@ pub(crate) fn container_job(
     else {
         return Err("the job names no `image:` and the runner's [runners.docker] has no `image`".into());
     };
-    Ok(ContainerJob {
-        image: image_spec(image, &values),
-        services: job
-            .services
-            .iter()
-            .filter(|s| !s.name.is_empty())
-            .map(|s| ServiceSpec {
-                image: image_spec(s, &values),
-                aliases: split_aliases(&expand_with(&s.alias, &values)),
-                command: (!s.command.is_empty()).then(|| s.command.clone()),
-                variables: s
-                    .variables
-                    .iter()
-                    .map(|v| (v.key.clone(), expand_with(&v.value, &values)))
-                    .collect(),
-            })
-            .collect(),
-        project_dir: format!("{BUILDS_IN_CONTAINER}/{project}"),
-        cache_dir: Some(cache_dir),
-        credentials: registry_credentials(&values),
-    })
+    let services = job
+        .services
+        .iter()
+        .filter(|s| !s.name.is_empty())
+        .map(|s| ServiceSpec {
+            image: image_spec(s, &values),
+            aliases: split_aliases(&expand_with(&s.alias, &values)),
+            command: (!s.command.is_empty()).then(|| s.command.clone()),
+            variables: s
+                .variables
+                .iter()
+                .map(|v| (v.key.clone(), expand_with(&v.value, &values)))
+                .collect(),
+        })
+        .collect();
+    Ok(runner_container_job(
+        image_spec(image, &values),
+        services,
+        project,
+        Some(cache_dir),
+        registry_credentials(&values),
+    ))
 }
 
 fn image_spec(image: &ImagePayload, values: &IndexMap<String, String>) -> ImageSpec {

@@ -128,6 +128,14 @@ pub struct ContainerJob {
     pub credentials: Vec<RegistryCredentials>,
 }
 
+impl ContainerJob {
+    /// Where the executor's own files (`JobSpec::tmp_dir`) are inside the containers:
+    /// `<project_dir>.tmp`, as gitlab-runner has them.
+    pub fn tmp_dir(&self) -> String {
+        format!("{}.tmp", self.project_dir)
+    }
+}
+
 /// Why an attempt failed, in GitLab's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {

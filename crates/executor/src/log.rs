@@ -1,7 +1,11 @@
 //! The job log as executors send it: lines without their newline, up to a byte limit.
 
 use crate::job::{FailureKind, JobOutcome, JobSpec};
+use crate::shell::render_after;
+use crate::vars::rewrite;
+use std::path::Path;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
 /// How a script's process (or container) ended.
 pub(crate) enum Ended {
@@ -94,6 +98,33 @@ impl LogSink {
         self.sent += text.len() + 1;
         let _ = self.tx.send(text.to_owned());
     }
+}
+
+/// `after_script` as both executors run it, in its own section after everything else: the
+/// program is written to `after_script.sh` in the tmp dir, and `run` runs it (given that file,
+/// the job's environment with `CI_JOB_STATUS`, and the log) with a token nobody cancels, since
+/// it runs after a cancel too; a failure is only a warning.
+pub(crate) async fn after_script(
+    spec: &JobSpec,
+    outcome: JobOutcome,
+    mut env: Vec<(String, String)>,
+    bash: bool,
+    sink: &mut LogSink,
+    run: impl AsyncFnOnce(&Path, &[(String, String)], &CancellationToken, &mut LogSink) -> Ended,
+) {
+    if spec.after_script.is_empty() {
+        return;
+    }
+    sink.line(&crate::section::start("after_script", "Running after_script"));
+    let program = spec.tmp_dir.join("after_script.sh");
+    env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
+    if rewrite(&program, render_after(&spec.after_script, bash)).is_ok() {
+        let ended = run(&program, &env, &CancellationToken::new(), sink).await;
+        if let Some(warning) = ended.after_script_warning() {
+            sink.line(&warning);
+        }
+    }
+    sink.line(&crate::section::end("after_script"));
 }
 
 /// Splits a byte stream that arrives in pieces into lines (`\r\n` or `\n`).

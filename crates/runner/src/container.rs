@@ -200,8 +200,14 @@ fn project_registry(values: &IndexMap<String, String>) -> Vec<RegistryCredential
     }
 }
 
+/// Where the build directory of the project at `project_path` is inside containers
+/// (`CI_PROJECT_DIR`).
+pub fn project_dir_in_container(project_path: &str) -> String {
+    format!("{BUILDS_IN_CONTAINER}/{project_path}")
+}
+
 /// The container side of a job whose project is at `project_path` under the builds dir.
-pub(crate) fn container_job(
+pub fn container_job(
     image: ImageSpec,
     services: Vec<ServiceSpec>,
     project_path: &str,
@@ -211,7 +217,7 @@ pub(crate) fn container_job(
     ContainerJob {
         image,
         services,
-        project_dir: format!("{BUILDS_IN_CONTAINER}/{project_path}"),
+        project_dir: project_dir_in_container(project_path),
         cache_dir,
         credentials,
     }

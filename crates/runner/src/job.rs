@@ -2,7 +2,8 @@
 //! the scripts through the shell or container executor, artifacts, dotenv reports and caches out.
 
 use crate::container::{
-    BUILDS_IN_CONTAINER, Choice, Executors, container_job, image_spec, registry_credentials, service_specs,
+    BUILDS_IN_CONTAINER, Choice, Executors, container_job, image_spec, project_dir_in_container,
+    registry_credentials, service_specs,
 };
 use crate::files;
 use crate::workspace::{GitStrategy, Workspace, project_subdir};
@@ -208,7 +209,7 @@ impl JobTask {
         let in_container = matches!(choice, Choice::Docker(..));
         let subdir = project_subdir(project_path).to_string_lossy().into_owned();
         if in_container {
-            vars.set("CI_PROJECT_DIR", &format!("{BUILDS_IN_CONTAINER}/{subdir}"), true);
+            vars.set("CI_PROJECT_DIR", &project_dir_in_container(&subdir), true);
             vars.set("CI_BUILDS_DIR", BUILDS_IN_CONTAINER, true);
         } else {
             vars.set("CI_PROJECT_DIR", &build_dir.to_string_lossy(), true);

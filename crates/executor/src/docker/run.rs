@@ -6,8 +6,8 @@
 use super::names::{Volume, volume};
 use super::{Engine, container, image, services};
 use crate::job::{ContainerJob, FailureKind, JobOutcome, JobSpec};
-use crate::log::{Ended, LogSink};
-use crate::shell::{render_after, render_main};
+use crate::log::{Ended, LogSink, after_script};
+use crate::shell::render_main;
 use crate::vars::{prepare_env, remove_file_variables, rewrite};
 use bollard::models::{ContainerCreateBody, HostConfig, NetworkCreateRequest};
 use std::path::Path;
@@ -88,7 +88,7 @@ async fn attempt(
         }
         Err(Failure::System(e)) => return system_failure(sink, e),
     };
-    let tmp_in_job = format!("{}.tmp", job.project_dir);
+    let tmp_in_job = job.tmp_dir();
     let main = spec.tmp_dir.join("script.sh");
     if let Err(e) = rewrite(&main, render_main(&spec.before_script, &spec.script, false)) {
         return system_failure(sink, format!("writing the job script: {e}"));
@@ -113,33 +113,20 @@ async fn attempt(
     };
     sink.line(&crate::section::end("step_script"));
     let outcome = ended.outcome(spec, "the job's container", sink);
-    if !spec.after_script.is_empty() {
-        sink.line(&crate::section::start("after_script", "Running after_script"));
-        let after = spec.tmp_dir.join("after_script.sh");
-        let mut env = env;
-        env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
-        if rewrite(&after, render_after(&spec.after_script, false)).is_ok() {
-            let path = format!("{tmp_in_job}/after_script.sh");
-            let ended = match script_container(engine, spec, job, &body, &env, &path, made).await {
-                // after_script runs even after a cancel, so it gets a token nobody cancels.
-                Ok(id) => {
-                    container::run(
-                        engine,
-                        &id,
-                        spec.after_script_timeout,
-                        &CancellationToken::new(),
-                        sink,
-                    )
-                    .await
-                }
-                Err(e) => Ended::SpawnFailed(e),
-            };
-            if let Some(warning) = ended.after_script_warning() {
-                sink.line(&warning);
-            }
-        }
-        sink.line(&crate::section::end("after_script"));
-    }
+    let after = format!("{tmp_in_job}/after_script.sh");
+    after_script(
+        spec,
+        outcome,
+        env,
+        false,
+        sink,
+        async |_, env, cancel, sink| match script_container(engine, spec, job, &body, env, &after, made).await
+        {
+            Ok(id) => container::run(engine, &id, spec.after_script_timeout, cancel, sink).await,
+            Err(e) => Ended::SpawnFailed(e),
+        },
+    )
+    .await;
     outcome
 }
 
@@ -160,7 +147,7 @@ async fn prepare(
     image::ensure(engine, &job.image, &job.credentials, sink)
         .await
         .map_err(Failure::ImagePull)?;
-    let tmp_in_job = format!("{}.tmp", job.project_dir);
+    let tmp_in_job = job.tmp_dir();
     let env = prepare_env(spec, Path::new(&tmp_in_job))
         .map_err(|e| Failure::System(format!("preparing the job's variables: {e}")))?;
     let mut extra_hosts = Vec::new();

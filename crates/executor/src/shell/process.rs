@@ -1,9 +1,9 @@
 //! Running a generated program in its own process group, with timeout, cancel and a
 //! bounded log; every process of the group is gone when a run returns.
 
-use super::script::{render_after, render_main};
+use super::script::render_main;
 use crate::job::{FailureKind, JobOutcome, JobSpec};
-use crate::log::{Ended, LogSink};
+use crate::log::{Ended, LogSink, after_script};
 use crate::vars::{prepare_env, remove_file_variables, rewrite};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -50,29 +50,18 @@ pub async fn run(spec: &JobSpec, log: &UnboundedSender<String>, cancel: &Cancell
             ended.outcome(spec, shell, &mut sink)
         }
     };
-    if !spec.after_script.is_empty() {
-        sink.line(&crate::section::start("after_script", "Running after_script"));
-        let after = spec.tmp_dir.join("after_script.sh");
-        let mut env = env;
-        env.push(("CI_JOB_STATUS".into(), outcome.job_status().into()));
-        if rewrite(&after, render_after(&spec.after_script, bash)).is_ok() {
-            // after_script runs even after a cancel, so it gets a token nobody cancels.
-            let ended = execute(
-                shell,
-                &after,
-                &spec.build_dir,
-                &env,
-                spec.after_script_timeout,
-                &CancellationToken::new(),
-                &mut sink,
-            )
-            .await;
-            if let Some(warning) = ended.after_script_warning() {
-                sink.line(&warning);
-            }
-        }
-        sink.line(&crate::section::end("after_script"));
-    }
+    after_script(
+        spec,
+        outcome,
+        env,
+        bash,
+        &mut sink,
+        async |program, env, cancel, sink| {
+            let timeout = spec.after_script_timeout;
+            execute(shell, program, &spec.build_dir, env, timeout, cancel, sink).await
+        },
+    )
+    .await;
     remove_file_variables(spec);
     outcome
 }
