@@ -24,6 +24,47 @@ pub(crate) enum Command {
     /// A runner: takes jobs from a server over the GitLab runner protocol.
     #[command(subcommand)]
     Runner(RunnerCommand),
+    /// Apply Kubernetes manifests, wait for the rollout, and roll back what changed if it fails.
+    Deploy(DeployArgs),
+}
+
+/// `gantry deploy`.
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// A manifest file, or a directory of `*.yaml`, `*.yml` and `*.json` files; `-` is stdin.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// The namespace of namespaced objects, created when missing (default: the environment's
+    /// `KUBE_NAMESPACE`, else the kubeconfig context's).
+    #[arg(short, long, env = "KUBE_NAMESPACE", value_name = "NAME")]
+    pub(crate) namespace: Option<String>,
+    /// The kubeconfig file (default: `KUBECONFIG`, else `~/.kube/config`, else the pod's account).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current one).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) context: Option<String>,
+    /// How long workloads may take to roll out, and to roll back after a failure
+    /// (`300`, `90s`, `5m`, `1h 30m`).
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub(crate) timeout: String,
+    /// Wait until every Deployment, StatefulSet, DaemonSet and Job has rolled out, and roll
+    /// everything back when one does not (`--wait=false`: apply only).
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub(crate) wait: bool,
+    /// Delete objects an earlier deployment of the same inventory made that are no longer
+    /// in the manifests.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// The inventory that --prune compares with, one per application and namespace
+    /// (default: `CI_ENVIRONMENT_SLUG`, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) inventory: Option<String>,
+    /// Create a registry secret from the job's `CI_REGISTRY` credentials (a deploy token's
+    /// `CI_DEPLOY_USER`/`CI_DEPLOY_PASSWORD` when the job has one, else `CI_REGISTRY_USER`/
+    /// `CI_REGISTRY_PASSWORD`) and add it to the `imagePullSecrets` of every pod template.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "gantry-registry", require_equals = true)]
+    pub(crate) image_pull_secret: Option<String>,
 }
 
 /// `gantry runner ...`.

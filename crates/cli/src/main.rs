@@ -1,6 +1,7 @@
 //! The `gantry` binary: parses the command line and hands over to a command.
 
 mod cli;
+mod deploy;
 mod git;
 mod lint;
 mod local;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Server(server) => server::run(&server),
         cli::Command::Up(up) => up::run(&up),
         cli::Command::Runner(runner) => runner::run(&runner),
+        cli::Command::Deploy(deploy) => deploy::run(&deploy),
     };
     match result {
         Ok(code) => code,

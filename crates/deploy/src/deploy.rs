@@ -1,0 +1,479 @@
+//! One deployment, start to end: resolve kinds, make sure the namespace exists, a server-side
+//! dry run of everything (nothing changes if the API server refuses any object), read each
+//! object's current state, apply in order, wait for the workloads, and on any failure put back
+//! every object that changed (delete what did not exist before); on success prune what left the
+//! manifests and record the inventory.
+
+use crate::cluster::Cluster;
+use crate::manifest::Manifest;
+use crate::object::{self, INVENTORY_KEY, Inventory, ObjectRef};
+use crate::{DeployError, Options, Say, Summary, diagnose, pull_secret, rollout, wait};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The field manager of every change gantry makes.
+pub const FIELD_MANAGER: &str = "gantry";
+
+/// One object to apply.
+struct Target {
+    source: String,
+    object: Value,
+    oref: ObjectRef,
+    api: Api<DynamicObject>,
+    before: Option<Value>,
+    changed: bool,
+}
+
+pub(crate) async fn run(options: Options, say: &Say) -> Result<Summary, DeployError> {
+    let started = Instant::now();
+    if options.manifests.is_empty() {
+        return Err(DeployError::NoManifests);
+    }
+    let mut cluster = Cluster::connect(options.kubeconfig.as_deref(), options.context.as_deref()).await?;
+    let namespace = options
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| cluster.default_namespace.clone());
+    let mut manifests = options.manifests;
+    if let Some(secret) = &options.pull_secret {
+        for m in &mut manifests {
+            pull_secret::add_to_pods(&mut m.object, &secret.name);
+        }
+        manifests.push(Manifest {
+            source: "--image-pull-secret".to_owned(),
+            object: pull_secret::secret(secret),
+        });
+    }
+    manifests.sort_by_key(|m| object::apply_rank(m.object["kind"].as_str().unwrap_or_default()));
+    say(&format!(
+        "Deploying {} to namespace {namespace} on {}",
+        count(manifests.len(), "object"),
+        cluster.url
+    ));
+
+    let mut targets = Vec::with_capacity(manifests.len());
+    for m in manifests {
+        targets.push(resolve(&mut cluster, m, &namespace).await?);
+    }
+    for (i, t) in targets.iter().enumerate() {
+        if let Some(other) = targets[..i]
+            .iter()
+            .find(|o| object::same_object(&o.oref, &t.oref))
+        {
+            return Err(DeployError::Manifest(crate::manifest::ManifestError {
+                location: t.source.clone(),
+                message: format!("{} is also at {}", t.oref, other.source),
+            }));
+        }
+    }
+    let declared: Vec<String> = targets
+        .iter()
+        .filter(|t| t.oref.kind == "Namespace")
+        .map(|t| t.oref.name.clone())
+        .collect();
+    let mut absent_namespaces = Vec::new();
+    for ns in namespaces_of(&targets) {
+        if !namespace_exists(&cluster, &ns).await? {
+            if declared.contains(&ns) {
+                absent_namespaces.push(ns);
+            } else {
+                create_namespace(&cluster, &ns, say).await?;
+            }
+        }
+    }
+
+    // A dry run first, so that an object the API server refuses changes nothing at all.
+    let mut refused = Vec::new();
+    for t in &targets {
+        if absent_namespaces.contains(&t.oref.namespace) {
+            continue;
+        }
+        let params = PatchParams {
+            dry_run: true,
+            ..PatchParams::apply(FIELD_MANAGER).force()
+        };
+        if let Err(e) = t.api.patch(&t.oref.name, &params, &Patch::Apply(&t.object)).await {
+            refused.push(format!("{} ({}): {}", t.oref, t.source, api_message(&e)));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(DeployError::Refused(refused));
+    }
+
+    for t in &mut targets {
+        t.before = get(&t.api, &t.oref).await?;
+    }
+    let mut summary = Summary::default();
+    for i in 0..targets.len() {
+        let t = &targets[i];
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        match t.api.patch(&t.oref.name, &params, &Patch::Apply(&t.object)).await {
+            Ok(after) => {
+                let version = |v: Option<&str>| v.map(str::to_owned);
+                let before_version = t
+                    .before
+                    .as_ref()
+                    .and_then(|b| b["metadata"]["resourceVersion"].as_str().map(str::to_owned));
+                let changed = t.before.is_none()
+                    || before_version != version(after.metadata.resource_version.as_deref());
+                let verb = match (&t.before, changed) {
+                    (None, _) => {
+                        summary.created += 1;
+                        "created"
+                    }
+                    (Some(_), true) => {
+                        summary.configured += 1;
+                        "configured"
+                    }
+                    (Some(_), false) => {
+                        summary.unchanged += 1;
+                        "unchanged"
+                    }
+                };
+                say(&format!("{} {verb}", t.oref));
+                targets[i].changed = changed;
+            }
+            Err(e) => {
+                let reason = format!("{} ({}): {}", t.oref, t.source, api_message(&e));
+                say(&format!("error: {reason}"));
+                let problems = roll_back(&cluster, &targets[..i], options.timeout, say).await;
+                return Err(DeployError::RolledBack {
+                    reasons: vec![reason],
+                    rollback_problems: problems,
+                });
+            }
+        }
+    }
+
+    if options.wait {
+        let workloads: Vec<(ObjectRef, Api<DynamicObject>)> = targets
+            .iter()
+            .filter(|t| rollout::is_workload(&t.oref.api_version, &t.oref.kind))
+            .map(|t| (t.oref.clone(), t.api.clone()))
+            .collect();
+        let failed = wait::all(&workloads, Instant::now() + options.timeout, say).await;
+        if !failed.is_empty() {
+            let mut reasons = Vec::new();
+            for f in &failed {
+                let reason = format!("{}: {}", f.object, f.reason);
+                say(&format!("error: {reason}"));
+                reasons.push(reason);
+                let target = targets
+                    .iter()
+                    .find(|t| t.oref == f.object)
+                    .expect("waited for targets only");
+                if let Ok(Some(now)) = get(&target.api, &target.oref).await {
+                    for line in diagnose::why(&cluster.client, &f.object, &now).await {
+                        say(&format!("  {line}"));
+                    }
+                }
+            }
+            let problems = roll_back(&cluster, &targets, options.timeout, say).await;
+            return Err(DeployError::RolledBack {
+                reasons,
+                rollback_problems: problems,
+            });
+        }
+    }
+
+    let applied: Vec<ObjectRef> = targets.iter().map(|t| t.oref.clone()).collect();
+    summary.pruned = record_inventory(
+        &mut cluster,
+        &namespace,
+        &options.inventory,
+        &applied,
+        options.prune,
+        say,
+    )
+    .await?;
+    say(&format!("Deployed in {:.1} s", started.elapsed().as_secs_f64()));
+    Ok(summary)
+}
+
+/// The object with its namespace settled, and the API it is written through.
+async fn resolve(cluster: &mut Cluster, m: Manifest, namespace: &str) -> Result<Target, DeployError> {
+    let mut object = m.object;
+    let oref = ObjectRef::of(&object);
+    let Some((resource, namespaced)) = cluster.kind(&oref.api_version, &oref.kind).await? else {
+        return Err(DeployError::Manifest(crate::manifest::ManifestError {
+            location: m.source,
+            message: format!(
+                "the cluster has no kind {} in {} (a custom resource needs its definition applied first)",
+                oref.kind, oref.api_version
+            ),
+        }));
+    };
+    let api = if namespaced {
+        if !oref.namespace.is_empty() && oref.namespace != namespace {
+            return Err(DeployError::Manifest(crate::manifest::ManifestError {
+                location: m.source,
+                message: format!(
+                    "{oref} is in namespace {}, but the deployment goes to {namespace} (leave `metadata.namespace` out, or deploy to that namespace)",
+                    oref.namespace
+                ),
+            }));
+        }
+        object["metadata"]["namespace"] = json!(namespace);
+        Api::namespaced_with(cluster.client.clone(), namespace, &resource)
+    } else {
+        if let Some(meta) = object["metadata"].as_object_mut() {
+            meta.remove("namespace");
+        }
+        Api::all_with(cluster.client.clone(), &resource)
+    };
+    Ok(Target {
+        source: m.source,
+        oref: ObjectRef::of(&object),
+        object,
+        api,
+        before: None,
+        changed: false,
+    })
+}
+
+fn namespaces_of(targets: &[Target]) -> Vec<String> {
+    let mut out: Vec<String> = targets
+        .iter()
+        .map(|t| t.oref.namespace.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+async fn namespace_exists(cluster: &Cluster, name: &str) -> Result<bool, DeployError> {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    match api.get_opt(name).await {
+        Ok(found) => Ok(found.is_some()),
+        Err(e) => Err(DeployError::Cluster(format!(
+            "cannot read namespace {name}: {}",
+            api_message(&e)
+        ))),
+    }
+}
+
+/// Creates the namespace the deployment goes to, and waits (10 s at most) for its default
+/// ServiceAccount: until the controller made it, no pod can be created there.
+async fn create_namespace(cluster: &Cluster, name: &str, say: &Say) -> Result<(), DeployError> {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    let ns = json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": FIELD_MANAGER}},
+    });
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch(name, &params, &Patch::Apply(&ns))
+        .await
+        .map_err(|e| DeployError::Cluster(format!("cannot create namespace {name}: {}", api_message(&e))))?;
+    say(&format!("namespace/{name} created"));
+    let accounts: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), name);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = accounts.get_opt("default").await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+async fn get(api: &Api<DynamicObject>, oref: &ObjectRef) -> Result<Option<Value>, DeployError> {
+    match api.get_opt(&oref.name).await {
+        Ok(found) => Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null))),
+        Err(e) => Err(DeployError::Cluster(format!(
+            "cannot read {oref}: {}",
+            api_message(&e)
+        ))),
+    }
+}
+
+/// Puts every changed object of `targets` back as it was, in reverse order: deletes those that
+/// did not exist, writes back the earlier state of the others; then waits for the restored
+/// workloads. Returns what could not be restored.
+async fn roll_back(cluster: &Cluster, targets: &[Target], timeout: Duration, say: &Say) -> Vec<String> {
+    let changed: Vec<&Target> = targets.iter().filter(|t| t.changed).collect();
+    if changed.is_empty() {
+        say("Nothing to roll back: no object had changed");
+        return Vec::new();
+    }
+    say(&format!(
+        "Rolling back {}",
+        count(changed.len(), "changed object")
+    ));
+    let mut problems = Vec::new();
+    let mut restored = Vec::new();
+    for t in changed.iter().rev() {
+        match &t.before {
+            None => match t.api.delete(&t.oref.name, &DeleteParams::background()).await {
+                Ok(_) => say(&format!("{} deleted (it did not exist before)", t.oref)),
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => problems.push(format!("{}: cannot delete it: {}", t.oref, api_message(&e))),
+            },
+            Some(previous) => match restore(t, previous).await {
+                Ok(()) => {
+                    say(&format!("{} restored to its previous state", t.oref));
+                    if rollout::is_workload(&t.oref.api_version, &t.oref.kind) {
+                        restored.push((t.oref.clone(), t.api.clone()));
+                    }
+                }
+                Err(e) => problems.push(format!("{}: cannot restore it: {e}", t.oref)),
+            },
+        }
+    }
+    for f in wait::all(&restored, Instant::now() + timeout, say).await {
+        problems.push(format!(
+            "{}: the restored version did not roll out: {}",
+            f.object, f.reason
+        ));
+    }
+    let _ = cluster;
+    problems
+}
+
+/// Writes `previous` back over the object (retrying when another writer got there between the
+/// read and the write).
+async fn restore(t: &Target, previous: &Value) -> Result<(), String> {
+    for _ in 0..5 {
+        let current = match t.api.get_opt(&t.oref.name).await {
+            Ok(Some(c)) => serde_json::to_value(c).map_err(|e| e.to_string())?,
+            Ok(None) => json!({}),
+            Err(e) => return Err(api_message(&e)),
+        };
+        let mut body: DynamicObject =
+            serde_json::from_value(object::restore(previous, &current)).map_err(|e| e.to_string())?;
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PostParams::default()
+        };
+        let result = if current["metadata"]["resourceVersion"].is_string() {
+            t.api.replace(&t.oref.name, &params, &body).await
+        } else {
+            body.metadata.resource_version = None;
+            t.api.create(&params, &body).await
+        };
+        match result {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            Err(e) => return Err(api_message(&e)),
+        }
+    }
+    Err("it kept changing while it was being restored".to_owned())
+}
+
+/// Prunes (with `prune`) what the inventory has and `applied` does not, then stores the new
+/// inventory. Returns how many objects were pruned.
+async fn record_inventory(
+    cluster: &mut Cluster,
+    namespace: &str,
+    name: &str,
+    applied: &[ObjectRef],
+    prune: bool,
+    say: &Say,
+) -> Result<usize, DeployError> {
+    let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
+    let map_name = object::inventory_config_map(name);
+    let old: Inventory = match maps.get_opt(&map_name).await {
+        Ok(Some(cm)) => cm
+            .data
+            .as_ref()
+            .and_then(|d| d.get(INVENTORY_KEY))
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default(),
+        Ok(None) => Inventory::default(),
+        Err(e) => {
+            return Err(DeployError::Cluster(format!(
+                "cannot read the inventory {map_name}: {}",
+                api_message(&e)
+            )));
+        }
+    };
+    let mut pruned = 0;
+    if prune {
+        for gone in old.prunable(applied) {
+            match prune_one(cluster, &gone).await {
+                Ok(true) => {
+                    say(&format!("{gone} pruned"));
+                    pruned += 1;
+                }
+                Ok(false) => {}
+                Err(e) => return Err(DeployError::Cluster(format!("cannot prune {gone}: {e}"))),
+            }
+        }
+    }
+    let new = old.after(applied, prune);
+    let text = serde_json::to_string(&new).map_err(|e| DeployError::Cluster(e.to_string()))?;
+    let cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": map_name, "labels": {"app.kubernetes.io/managed-by": FIELD_MANAGER}},
+        "data": {INVENTORY_KEY: text},
+    });
+    maps.patch(
+        &map_name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&cm),
+    )
+    .await
+    .map_err(|e| {
+        DeployError::Cluster(format!(
+            "cannot store the inventory {map_name}: {}",
+            api_message(&e)
+        ))
+    })?;
+    Ok(pruned)
+}
+
+/// Deletes an object gantry applied (it must list gantry among its field managers: an object
+/// someone else took over is left alone). Returns whether it was deleted.
+async fn prune_one(cluster: &mut Cluster, gone: &ObjectRef) -> Result<bool, String> {
+    let Some((resource, namespaced)) = cluster
+        .kind(&gone.api_version, &gone.kind)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(false);
+    };
+    let api: Api<DynamicObject> = if namespaced {
+        Api::namespaced_with(cluster.client.clone(), &gone.namespace, &resource)
+    } else {
+        Api::all_with(cluster.client.clone(), &resource)
+    };
+    let Some(found) = api.get_opt(&gone.name).await.map_err(|e| api_message(&e))? else {
+        return Ok(false);
+    };
+    let ours = found
+        .metadata
+        .managed_fields
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|f| f.manager.as_deref() == Some(FIELD_MANAGER));
+    if !ours {
+        return Ok(false);
+    }
+    match api.delete(&gone.name, &DeleteParams::background()).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(e) => Err(api_message(&e)),
+    }
+}
+
+/// `1 object`, `2 objects`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The API server's own message for a refused request (its `Status.message`), else the error.
+fn api_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        other => other.to_string(),
+    }
+}
