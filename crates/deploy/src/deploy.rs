@@ -27,7 +27,7 @@ struct Target {
     changed: bool,
 }
 
-pub(crate) async fn run(options: Options, say: &Say) -> Result<Summary, DeployError> {
+pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, DeployError> {
     let started = Instant::now();
     if options.manifests.is_empty() {
         return Err(DeployError::NoManifests);
@@ -259,7 +259,7 @@ async fn namespace_exists(cluster: &Cluster, name: &str) -> Result<bool, DeployE
 
 /// Creates the namespace the deployment goes to, and waits (10 s at most) for its default
 /// ServiceAccount: until the controller made it, no pod can be created there.
-async fn create_namespace(cluster: &Cluster, name: &str, say: &Say) -> Result<(), DeployError> {
+async fn create_namespace(cluster: &Cluster, name: &str, say: &Say<'_>) -> Result<(), DeployError> {
     let api: Api<Namespace> = Api::all(cluster.client.clone());
     let ns = json!({
         "apiVersion": "v1", "kind": "Namespace",
@@ -294,7 +294,7 @@ async fn get(api: &Api<DynamicObject>, oref: &ObjectRef) -> Result<Option<Value>
 /// Puts every changed object of `targets` back as it was, in reverse order: deletes those that
 /// did not exist, writes back the earlier state of the others; then waits for the restored
 /// workloads. Returns what could not be restored.
-async fn roll_back(cluster: &Cluster, targets: &[Target], timeout: Duration, say: &Say) -> Vec<String> {
+async fn roll_back(cluster: &Cluster, targets: &[Target], timeout: Duration, say: &Say<'_>) -> Vec<String> {
     let changed: Vec<&Target> = targets.iter().filter(|t| t.changed).collect();
     if changed.is_empty() {
         say("Nothing to roll back: no object had changed");
@@ -372,7 +372,7 @@ async fn record_inventory(
     name: &str,
     applied: &[ObjectRef],
     prune: bool,
-    say: &Say,
+    say: &Say<'_>,
 ) -> Result<usize, DeployError> {
     let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), namespace);
     let map_name = object::inventory_config_map(name);

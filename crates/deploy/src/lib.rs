@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where progress lines go (the job log, a terminal).
-pub type Say = dyn Fn(&str) + Sync;
+pub type Say<'a> = dyn Fn(&str) + Sync + 'a;
 
 /// What to deploy, where, and how.
 #[derive(Clone, Debug)]
@@ -112,7 +112,7 @@ fn rolled_back_message(reasons: &[String], problems: &[String]) -> String {
 }
 
 /// Applies `options.manifests`, waits, and rolls back on failure; progress goes to `say`.
-pub async fn deploy(options: Options, say: &Say) -> Result<Summary, DeployError> {
+pub async fn deploy(options: Options, say: &Say<'_>) -> Result<Summary, DeployError> {
     deploy::run(options, say).await
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct NotRolledOut {
 pub(crate) async fn all(
     items: &[(ObjectRef, Api<DynamicObject>)],
     deadline: Instant,
-    say: &Say,
+    say: &Say<'_>,
 ) -> Vec<NotRolledOut> {
     let mut waits: FuturesUnordered<_> = items
         .iter()
@@ -60,7 +60,7 @@ async fn one(
     object: &ObjectRef,
     api: &Api<DynamicObject>,
     deadline: Instant,
-    say: &Say,
+    say: &Say<'_>,
 ) -> Result<(), String> {
     let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
     let mut events = pin!(watcher(api.clone(), config).default_backoff().applied_objects());

@@ -1,0 +1,3 @@
+//! Integration tests of gantry-deploy against the real control plane of gantry-testenv.
+
+mod deploy;
