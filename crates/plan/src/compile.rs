@@ -407,6 +407,12 @@ impl Planner<'_> {
             if let Some(url) = &env.url {
                 vars.set("CI_ENVIRONMENT_URL", url, true);
             }
+            // A deployment variable: below the job's own variables in GitLab's precedence.
+            if let Some(ns) = &env.kubernetes_namespace
+                && vars.raw("KUBE_NAMESPACE").is_none()
+            {
+                vars.set("KUBE_NAMESPACE", ns, true);
+            }
         }
         vars.extend(&self.pipeline);
         let group_refs: Vec<&str> = job.resource_group.as_deref().map(references).unwrap_or_default();

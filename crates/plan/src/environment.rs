@@ -14,9 +14,18 @@ pub(crate) fn plan_environment(
 ) -> PlannedEnvironment {
     let mut vars = job_vars.clone();
     vars.extend(pipeline);
+    let namespace = env
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.as_map())
+        .and_then(|m| m.get("namespace"))
+        .and_then(|e| e.value.scalar_text());
     let mut wanted = references(&env.name);
     if let Some(url) = &env.url {
         wanted.extend(references(url));
+    }
+    if let Some(ns) = &namespace {
+        wanted.extend(references(ns));
     }
     let values = vars.expanded_only(wanted);
     let lookup = |n: &str| values.get(n).map(String::as_str);
@@ -32,6 +41,9 @@ pub(crate) fn plan_environment(
         .url
         .as_ref()
         .map(|u| expand(u, &url_lookup, ExpandOptions::default()));
+    let kubernetes_namespace = namespace
+        .map(|n| expand(&n, &url_lookup, ExpandOptions::default()))
+        .filter(|n| !n.is_empty());
     let tier = env
         .deployment_tier
         .clone()
@@ -44,6 +56,7 @@ pub(crate) fn plan_environment(
         tier,
         on_stop: env.on_stop.clone(),
         auto_stop_in: env.auto_stop_in.clone(),
+        kubernetes_namespace,
     }
 }
 

@@ -74,6 +74,8 @@ pub struct PlannedEnvironment {
     pub on_stop: Option<String>,
     /// `auto_stop_in`, as written.
     pub auto_stop_in: Option<String>,
+    /// `kubernetes:namespace`, expanded: the job's `KUBE_NAMESPACE`.
+    pub kubernetes_namespace: Option<String>,
 }
 
 /// A job of the plan.

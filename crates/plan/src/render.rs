@@ -83,12 +83,19 @@ fn render_job(out: &mut String, job: &PlannedJob) {
     if let Some(env) = &job.environment {
         let _ = writeln!(
             out,
-            "  environment: name={} slug={} action={} tier={}{}",
+            "  environment: name={} slug={} action={} tier={}{}{}",
             env.name,
             env.slug,
             env.action,
             env.tier,
-            env.url.as_ref().map(|u| format!(" url={u}")).unwrap_or_default()
+            env.url.as_ref().map(|u| format!(" url={u}")).unwrap_or_default(),
+            env.kubernetes_namespace
+                .as_ref()
+                .map(|n| format!(
+                    " KUBE_NAMESPACE={}",
+                    values_of_job(job, "KUBE_NAMESPACE").unwrap_or(n.clone())
+                ))
+                .unwrap_or_default()
         );
     }
     let values = job.variables.expanded();
@@ -102,4 +109,9 @@ fn render_job(out: &mut String, job: &PlannedJob) {
     for (name, value) in &job.matrix {
         let _ = writeln!(out, "  matrix {name}={value}");
     }
+}
+
+/// A job variable's expanded value.
+fn values_of_job(job: &crate::model::PlannedJob, name: &str) -> Option<String> {
+    job.variables.expanded_only([name]).get(name).cloned()
 }

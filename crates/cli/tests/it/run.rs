@@ -56,8 +56,14 @@ impl Repo {
 
     /// Runs `gantry run ARGS --report` and returns the report and the exit code.
     fn run(&self, args: &[&str]) -> (Value, i32) {
+        self.run_with(args, &[])
+    }
+
+    /// [`Repo::run`] with more environment variables for gantry (and so for its jobs).
+    fn run_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (Value, i32) {
         let report = self.path().join(".report.json");
         let out = Command::new(gantry())
+            .envs(env.iter().copied())
             .current_dir(self.path())
             .arg("run")
             .args(args)
@@ -74,7 +80,34 @@ impl Repo {
             out.status.code().unwrap_or(-1),
         )
     }
+
+    /// Commits the files (written over the work tree) as a new commit.
+    fn commit(&self, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            std::fs::write(self.path().join(path), text).expect("write");
+        }
+        // Not what `gantry run` leaves in the work tree (its data dir, the report).
+        self.git(&[
+            "add",
+            "-A",
+            "--",
+            ".",
+            ":(exclude).gantry",
+            ":(exclude).report.json",
+        ]);
+        self.git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "next",
+        ]);
+    }
 }
+
+mod kubernetes;
 
 fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["jobs"]
