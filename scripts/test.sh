@@ -4,13 +4,16 @@
 # Steps, each under a header, stopping at the first failure:
 #   1. install the test peers (gitlab-ci-local under Node 22, rsync, hyperfine, Chromium, podman,
 #      skopeo) into .cache/peers, and build the Go test tools (the OCI conformance suite, the
-#      CNCF registry) into .cache/go-tools
+#      CNCF registry, and the Kubernetes test cluster's etcd, kube-apiserver,
+#      kube-controller-manager, kube-scheduler, kwok, kubectl and helm: docs/k8s-testenv.md)
+#      into .cache/go-tools
 #   2. cargo fmt --check
 #   3. cargo clippy, warnings denied
 #   4. the release binary target/release/gantry
 #   5. the test services (PostgreSQL, moto's S3) under .cache/services, unless already running;
 #      stopped again when the script ends
 #   6. cargo test --workspace, with GANTRY_GCL, GANTRY_BIN and the services' GANTRY_TEST_* exported
+#      (the Kubernetes tests start their own clusters with scripts/k8s-cluster.sh)
 #   7. the dashboard's browser tests (tests/browser: Playwright driving Debian's Chromium)
 #   8. the conformance cases in ../shared/conformance against the release binary (lint, then run)
 #   9. the OCI distribution-spec conformance suite against the release binary's registry

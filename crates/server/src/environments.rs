@@ -132,6 +132,37 @@ pub(crate) async fn stop(state: &AppState, env: &Environment) -> Result<Environm
     Ok(core.db.environment(env.id).await?.unwrap_or_else(|| env.clone()))
 }
 
+/// Stops the available environments of `project` whose last deployment came from `branch`
+/// (a review app's branch was deleted): their `on_stop` job runs, as GitLab does.
+pub(crate) async fn stop_for_deleted_branch(
+    state: &AppState,
+    project: &gantry_store::db::Project,
+    branch: &str,
+) {
+    let environments = match state.core.db.environments(project.id).await {
+        Ok(envs) => envs,
+        Err(e) => {
+            tracing::warn!(error = %e, project = %project.path, "environments of a deleted branch");
+            return;
+        }
+    };
+    for env in environments.into_iter().filter(|e| e.state == "available") {
+        let last = match state.core.db.deployments_of(env.id, 1).await {
+            Ok(list) => list.into_iter().next(),
+            Err(e) => {
+                tracing::warn!(error = %e, environment = %env.name, "deployments of an environment");
+                continue;
+            }
+        };
+        if last.is_some_and(|d| d.ref_name == branch) {
+            tracing::info!(environment = %env.name, branch, "stopping the environment of a deleted branch");
+            if let Err(e) = stop(state, &env).await {
+                tracing::warn!(environment = %env.name, error = %e, "stopping the environment of a deleted branch");
+            }
+        }
+    }
+}
+
 /// Stops, every minute, the environments whose `auto_stop_in` has passed.
 pub(crate) fn spawn_auto_stop(state: Arc<AppState>) {
     tokio::spawn(async move {

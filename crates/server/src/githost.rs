@@ -4,7 +4,8 @@
 //! (reading takes a guest, pushing a developer, and protected branches their own level;
 //! [`crate::access`]), hands the request to
 //! [`crate::git::http`], and after a push creates a pipeline for every branch or tag that
-//! moved to a new commit (a deleted ref creates none).
+//! moved to a new commit (a deleted ref creates none; a deleted branch stops the environments
+//! it last deployed to).
 
 use crate::access::{self, Level};
 use crate::app::AppState;
@@ -170,7 +171,13 @@ fn ask_credentials() -> Response {
 /// One pipeline per branch or tag the push moved to a commit.
 async fn pipelines_for_push(state: &AppState, project: &Project, push: PushResult, pusher: Option<i64>) {
     for update in push.updates {
-        let Some(after) = update.after else { continue };
+        let Some(after) = update.after else {
+            // As GitLab does: a deleted branch stops the environments it last deployed to.
+            if let Some(branch) = update.name.strip_prefix("refs/heads/") {
+                crate::environments::stop_for_deleted_branch(state, project, branch).await;
+            }
+            continue;
+        };
         let (ref_name, tag) = if let Some(b) = update.name.strip_prefix("refs/heads/") {
             (b.to_owned(), false)
         } else if let Some(t) = update.name.strip_prefix("refs/tags/") {

@@ -1,5 +1,7 @@
-//! `/projects/:id/environments` (list, show, stop) and `/projects/:id/deployments`, with
-//! GitLab's fields. Stopping takes a developer and runs the environment's `on_stop` job.
+//! `/projects/:id/environments` (list, show, stop) and `/projects/:id/deployments` (list, by
+//! `environment` and `status`, and one), with GitLab's fields. Stopping takes a developer and
+//! runs the environment's `on_stop` job; re-deploying an earlier deployment is retrying its
+//! job (`POST /projects/:id/jobs/:job/retry`), as in GitLab.
 
 use super::find_project;
 use crate::access::Level;
@@ -8,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::clock::iso;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use gantry_store::db::{Deployment, Environment, Project};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -105,20 +107,75 @@ pub(super) async fn stop(
     Ok(Json(environment(&state, &project, &stopped).await?))
 }
 
+/// `?environment=NAME&status=STATUS` of the deployments list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct DeploymentsQuery {
+    environment: Option<String>,
+    status: Option<String>,
+}
+
+/// A deployment with its job, environment and the user who deployed (the pipeline's).
+async fn deployment_full(state: &AppState, project: &Project, d: &Deployment) -> Result<Value, ApiError> {
+    let job = state.core.db.job(d.job_id).await?;
+    let mut v = deployment(state, project, d, job.as_ref());
+    if let Some(e) = state.core.db.environment(d.environment_id).await? {
+        v["environment"] = json!({"id": e.id, "name": e.name, "external_url": e.external_url});
+    }
+    let pipeline = state.core.db.pipeline(d.pipeline_id).await?;
+    let user = match pipeline.and_then(|p| p.user_id) {
+        Some(uid) => state.core.db.user(uid).await?,
+        None => None,
+    };
+    v["user"] = user.map_or(Value::Null, |u| super::entities::user(&state.core, &u));
+    Ok(v)
+}
+
 pub(super) async fn deployments(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<DeploymentsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let project = find_project(&state, &user, &id, Level::Guest).await?;
+    let environment = match &q.environment {
+        Some(name) => match state
+            .core
+            .db
+            .environments(project.id)
+            .await?
+            .into_iter()
+            .find(|e| &e.name == name)
+        {
+            Some(e) => Some(e.id),
+            None => return Ok(Json(json!([]))),
+        },
+        None => None,
+    };
     let mut out = Vec::new();
     for d in state.core.db.deployments(project.id, 100).await? {
-        let job = state.core.db.job(d.job_id).await?;
-        let mut v = deployment(&state, &project, &d, job.as_ref());
-        if let Some(e) = state.core.db.environment(d.environment_id).await? {
-            v["environment"] = json!({"id": e.id, "name": e.name, "external_url": e.external_url});
+        if environment.is_some_and(|e| e != d.environment_id)
+            || q.status.as_ref().is_some_and(|s| *s != d.status)
+        {
+            continue;
         }
-        out.push(v);
+        out.push(deployment_full(&state, &project, &d).await?);
     }
     Ok(Json(Value::Array(out)))
+}
+
+pub(super) async fn deployment_show(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    Path((id, deployment)): Path<(String, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find_project(&state, &user, &id, Level::Guest).await?;
+    let found = state
+        .core
+        .db
+        .deployments(project.id, i64::MAX)
+        .await?
+        .into_iter()
+        .find(|d| d.id == deployment)
+        .ok_or(ApiError::NotFound("Deployment"))?;
+    Ok(Json(deployment_full(&state, &project, &found).await?))
 }

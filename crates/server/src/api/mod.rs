@@ -126,6 +126,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             get(environments::deployments),
         )
         .route(
+            "/api/v4/projects/{id}/deployments/{deployment}",
+            get(environments::deployment_show),
+        )
+        .route(
             "/api/v4/projects/{id}/variables",
             get(variables::list).post(variables::create),
         )

@@ -329,9 +329,17 @@ const OPERATIONS: &[Op] = &[
         "get",
         "/api/v4/projects/{id}/deployments",
         "environments",
-        "A project's deployments, newest first",
+        "A project's deployments, newest first (`environment` and `status` filter them)",
         200,
         Some("[Deployment]"),
+    ),
+    op(
+        "get",
+        "/api/v4/projects/{id}/deployments/{deployment}",
+        "environments",
+        "One deployment, with its job, environment and the user who deployed",
+        200,
+        Some("Deployment"),
     ),
     op(
         "get",

@@ -134,7 +134,7 @@ fn environment_schemas(s: &Value, i: &Value) -> serde_json::Map<String, Value> {
         "Deployment": object(&["id", "iid", "status"], json!({
             "id": i, "iid": i, "ref": s, "sha": s, "status": s, "created_at": s, "updated_at": s,
             "finished_at": {"type": ["string", "null"]}, "deployable": {"type": ["object", "null"]},
-            "environment": {"type": "object"},
+            "environment": {"type": "object"}, "user": {"type": ["object", "null"]},
         })),
         "Bridge": object(&["id", "name", "status"], json!({
             "id": i, "name": s, "stage": s, "status": s, "pipeline": {"type": "object"},

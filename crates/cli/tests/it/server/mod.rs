@@ -10,6 +10,7 @@ mod containers;
 mod dashboard;
 mod downstream;
 mod interop;
+mod kubernetes;
 mod pipelines;
 mod pushes;
 mod registration;
@@ -78,7 +79,18 @@ impl Server {
     }
 
     pub(super) fn start_with(data: &Path, database: Option<&str>, extra: &[&str]) -> Server {
+        Server::start_env(data, database, extra, &[])
+    }
+
+    /// [`Server::start_with`] with more environment variables (which its own jobs inherit).
+    pub(super) fn start_env(
+        data: &Path,
+        database: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, std::ffi::OsString)],
+    ) -> Server {
         let mut cmd = Command::new(gantry());
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.args([
             "server",
             "--listen",
