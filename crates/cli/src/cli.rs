@@ -232,6 +232,9 @@ pub(crate) struct ServerArgs {
     /// How often expired artifacts are deleted, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub(crate) sweep_interval: u64,
+    /// How often environments past their `auto_stop_in` are stopped, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub(crate) auto_stop_interval: u64,
     /// The largest artifact a runner may upload, in bytes (default: 100 MiB).
     #[arg(long, value_name = "BYTES")]
     pub(crate) max_artifacts_bytes: Option<u64>,

@@ -14,6 +14,7 @@ pub(crate) fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     config.blob_url = args.blob_url.clone();
     config.external_url = args.external_url.clone();
     config.sweep_interval = std::time::Duration::from_secs(args.sweep_interval.max(1));
+    config.auto_stop_interval = std::time::Duration::from_secs(args.auto_stop_interval.max(1));
     if let Some(n) = args.max_push_bytes {
         config.max_push_bytes = n;
     }

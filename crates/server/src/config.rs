@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub max_trace_bytes: u64,
     /// How often expired artifacts are looked for and deleted.
     pub sweep_interval: std::time::Duration,
+    /// How often environments past their `auto_stop_in` are looked for.
+    pub auto_stop_interval: std::time::Duration,
     /// The token of `root` when the first start creates it (else `GANTRY_INITIAL_ROOT_TOKEN`,
     /// else a random one).
     pub initial_root_token: Option<String>,
@@ -63,6 +65,7 @@ impl ServerConfig {
             max_artifacts_bytes: 100 << 20,
             max_trace_bytes: 100 << 20,
             sweep_interval: std::time::Duration::from_secs(600),
+            auto_stop_interval: std::time::Duration::from_secs(60),
             initial_root_token: None,
             executors: gantry_runner::container::Executors::shell(),
         }

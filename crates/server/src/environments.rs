@@ -11,10 +11,6 @@ use crate::error::ApiError;
 use gantry_plan::PlannedEnvironment;
 use gantry_store::db::{DeploymentRecord, Environment, Job, Pipeline, StoreError};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How often environments past their `auto_stop_in` are looked for.
-const AUTO_STOP_EVERY: Duration = Duration::from_secs(60);
 
 /// A deployment's status for a job's.
 fn deployment_status(job_status: &str) -> &'static str {
@@ -163,10 +159,11 @@ pub(crate) async fn stop_for_deleted_branch(
     }
 }
 
-/// Stops, every minute, the environments whose `auto_stop_in` has passed.
+/// Stops, every `auto_stop_interval` (a minute by default), the environments whose
+/// `auto_stop_in` has passed.
 pub(crate) fn spawn_auto_stop(state: Arc<AppState>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(AUTO_STOP_EVERY);
+        let mut tick = tokio::time::interval(state.core.config.auto_stop_interval);
         loop {
             tick.tick().await;
             match state.core.db.environments_to_stop(now_ms()).await {
