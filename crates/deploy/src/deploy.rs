@@ -76,7 +76,12 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         .map(|t| t.oref.name.clone())
         .collect();
     let mut absent_namespaces = Vec::new();
-    for ns in namespaces_of(&targets) {
+    // The deployment's namespace holds the inventory even when every object is cluster-wide.
+    let mut wanted = namespaces_of(&targets);
+    if !wanted.contains(&namespace) {
+        wanted.push(namespace.clone());
+    }
+    for ns in wanted {
         if !namespace_exists(&cluster, &ns).await? {
             if declared.contains(&ns) {
                 absent_namespaces.push(ns);
@@ -140,7 +145,7 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
             Err(e) => {
                 let reason = format!("{} ({}): {}", t.oref, t.source, api_message(&e));
                 say(&format!("error: {reason}"));
-                let problems = roll_back(&cluster, &targets[..i], options.timeout, say).await;
+                let problems = roll_back(&targets[..i], options.timeout, say).await;
                 return Err(DeployError::RolledBack {
                     reasons: vec![reason],
                     rollback_problems: problems,
@@ -172,7 +177,7 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
                     }
                 }
             }
-            let problems = roll_back(&cluster, &targets, options.timeout, say).await;
+            let problems = roll_back(&targets, options.timeout, say).await;
             return Err(DeployError::RolledBack {
                 reasons,
                 rollback_problems: problems,
@@ -294,7 +299,7 @@ async fn get(api: &Api<DynamicObject>, oref: &ObjectRef) -> Result<Option<Value>
 /// Puts every changed object of `targets` back as it was, in reverse order: deletes those that
 /// did not exist, writes back the earlier state of the others; then waits for the restored
 /// workloads. Returns what could not be restored.
-async fn roll_back(cluster: &Cluster, targets: &[Target], timeout: Duration, say: &Say<'_>) -> Vec<String> {
+async fn roll_back(targets: &[Target], timeout: Duration, say: &Say<'_>) -> Vec<String> {
     let changed: Vec<&Target> = targets.iter().filter(|t| t.changed).collect();
     if changed.is_empty() {
         say("Nothing to roll back: no object had changed");
@@ -330,7 +335,6 @@ async fn roll_back(cluster: &Cluster, targets: &[Target], timeout: Duration, say
             f.object, f.reason
         ));
     }
-    let _ = cluster;
     problems
 }
 

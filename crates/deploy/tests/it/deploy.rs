@@ -309,3 +309,23 @@ fn a_kind_the_cluster_does_not_serve_is_reported_where_it_is_written() {
         "app.yaml:5: the cluster has no kind Widget in example.com/v1 (a custom resource needs its definition applied first)"
     );
 }
+
+#[test]
+fn cluster_wide_objects_deploy_and_their_inventory_lives_in_the_namespace_given() {
+    let Some(cluster) = gantry_testenv::cluster() else {
+        return;
+    };
+    let ns = "cluster-wide-only";
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: gantry-test-reader, namespace: ignored}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n";
+    let (result, lines) = deploy(options(cluster, ns, role));
+    assert_eq!(result.unwrap_or_else(|e| panic!("{e}\n{lines:?}")).created, 1);
+    assert!(
+        lines.contains(&"clusterrole.rbac.authorization.k8s.io/gantry-test-reader created".to_owned()),
+        "{lines:?}"
+    );
+    let inventory = cluster.get(ns, "configmap/gantry-inventory-app", "{.data.objects}");
+    assert!(
+        inventory.contains(r#""kind":"ClusterRole""#) && !inventory.contains("ignored"),
+        "{inventory}"
+    );
+}
