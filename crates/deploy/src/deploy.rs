@@ -55,9 +55,31 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         cluster.url
     ));
 
+    // Kinds this deployment defines itself (custom resource definitions): their objects are
+    // resolved and applied once the definitions are served.
+    let defined: Vec<(String, String)> = manifests
+        .iter()
+        .filter(|m| m.object["kind"] == "CustomResourceDefinition")
+        .map(|m| {
+            let spec = &m.object["spec"];
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&spec["group"]), text(&spec["names"]["kind"]))
+        })
+        .collect();
     let mut targets = Vec::with_capacity(manifests.len());
+    let mut deferred = Vec::new();
     for m in manifests {
-        targets.push(resolve(&mut cluster, m, &namespace).await?);
+        match resolve(&mut cluster, m, &namespace).await? {
+            Ok(t) => targets.push(t),
+            Err(m) => {
+                let oref = ObjectRef::of(&m.object);
+                if defined.iter().any(|(g, k)| g == oref.group() && *k == oref.kind) {
+                    deferred.push(m);
+                } else {
+                    return Err(unknown_kind(m));
+                }
+            }
+        }
     }
     for (i, t) in targets.iter().enumerate() {
         if let Some(other) = targets[..i]
@@ -114,43 +136,31 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
     }
     let mut summary = Summary::default();
     for i in 0..targets.len() {
-        let t = &targets[i];
-        let params = PatchParams::apply(FIELD_MANAGER).force();
-        match t.api.patch(&t.oref.name, &params, &Patch::Apply(&t.object)).await {
-            Ok(after) => {
-                let version = |v: Option<&str>| v.map(str::to_owned);
-                let before_version = t
-                    .before
-                    .as_ref()
-                    .and_then(|b| b["metadata"]["resourceVersion"].as_str().map(str::to_owned));
-                let changed = t.before.is_none()
-                    || before_version != version(after.metadata.resource_version.as_deref());
-                let verb = match (&t.before, changed) {
-                    (None, _) => {
-                        summary.created += 1;
-                        "created"
-                    }
-                    (Some(_), true) => {
-                        summary.configured += 1;
-                        "configured"
-                    }
-                    (Some(_), false) => {
-                        summary.unchanged += 1;
-                        "unchanged"
-                    }
-                };
-                say(&format!("{} {verb}", t.oref));
-                targets[i].changed = changed;
+        if let Err(reason) = apply_one(&mut targets[i], &mut summary, say).await {
+            let problems = roll_back(&targets[..i], options.timeout, say).await;
+            return Err(DeployError::RolledBack {
+                reasons: vec![reason],
+                rollback_problems: problems,
+            });
+        }
+    }
+    for m in deferred {
+        let applied = match served(&mut cluster, m, &namespace).await {
+            Ok(t) => {
+                targets.push(t);
+                let last = targets.len() - 1;
+                apply_one(&mut targets[last], &mut summary, say)
+                    .await
+                    .map_err(|r| (r, last))
             }
-            Err(e) => {
-                let reason = format!("{} ({}): {}", t.oref, t.source, api_message(&e));
-                say(&format!("error: {reason}"));
-                let problems = roll_back(&targets[..i], options.timeout, say).await;
-                return Err(DeployError::RolledBack {
-                    reasons: vec![reason],
-                    rollback_problems: problems,
-                });
-            }
+            Err(reason) => Err((reason, targets.len())),
+        };
+        if let Err((reason, applied_before)) = applied {
+            let problems = roll_back(&targets[..applied_before], options.timeout, say).await;
+            return Err(DeployError::RolledBack {
+                reasons: vec![reason],
+                rollback_problems: problems,
+            });
         }
     }
 
@@ -199,19 +209,88 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
     Ok(summary)
 }
 
-/// The object with its namespace settled, and the API it is written through.
-async fn resolve(cluster: &mut Cluster, m: Manifest, namespace: &str) -> Result<Target, DeployError> {
+/// Applies one object (server-side apply), says what happened, and notes whether it changed;
+/// the error is the reason, for the rollback's message.
+async fn apply_one(t: &mut Target, summary: &mut Summary, say: &Say<'_>) -> Result<(), String> {
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    match t.api.patch(&t.oref.name, &params, &Patch::Apply(&t.object)).await {
+        Ok(after) => {
+            let before_version = t
+                .before
+                .as_ref()
+                .and_then(|b| b["metadata"]["resourceVersion"].as_str().map(str::to_owned));
+            let changed = t.before.is_none() || before_version != after.metadata.resource_version;
+            let verb = match (&t.before, changed) {
+                (None, _) => {
+                    summary.created += 1;
+                    "created"
+                }
+                (Some(_), true) => {
+                    summary.configured += 1;
+                    "configured"
+                }
+                (Some(_), false) => {
+                    summary.unchanged += 1;
+                    "unchanged"
+                }
+            };
+            say(&format!("{} {verb}", t.oref));
+            t.changed = changed;
+            Ok(())
+        }
+        Err(e) => {
+            let reason = format!("{} ({}): {}", t.oref, t.source, api_message(&e));
+            say(&format!("error: {reason}"));
+            Err(reason)
+        }
+    }
+}
+
+/// A custom resource of a definition this deployment applied, once the API server serves
+/// its kind (30 s at most), with its current state.
+async fn served(cluster: &mut Cluster, m: Manifest, namespace: &str) -> Result<Target, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut m = m;
+    loop {
+        match resolve(cluster, m, namespace).await {
+            Ok(Ok(mut t)) => {
+                t.before = get(&t.api, &t.oref).await.map_err(|e| e.to_string())?;
+                return Ok(t);
+            }
+            Ok(Err(back)) if Instant::now() < deadline => {
+                m = back;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(Err(back)) => return Err(unknown_kind(back).to_string()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn unknown_kind(m: Manifest) -> DeployError {
+    let oref = ObjectRef::of(&m.object);
+    DeployError::Manifest(crate::manifest::ManifestError {
+        location: m.source,
+        message: format!(
+            "the cluster has no kind {} in {} (a custom resource needs its definition applied first)",
+            oref.kind, oref.api_version
+        ),
+    })
+}
+
+/// The object with its namespace settled, and the API it is written through; `Err` gives
+/// the manifest back when the cluster does not serve its kind.
+async fn resolve(
+    cluster: &mut Cluster,
+    m: Manifest,
+    namespace: &str,
+) -> Result<Result<Target, Manifest>, DeployError> {
+    let wanted = ObjectRef::of(&m.object);
+    let Some((resource, namespaced)) = cluster.kind(&wanted.api_version, &wanted.kind).await? else {
+        return Ok(Err(m));
+    };
     let mut object = m.object;
     let oref = ObjectRef::of(&object);
-    let Some((resource, namespaced)) = cluster.kind(&oref.api_version, &oref.kind).await? else {
-        return Err(DeployError::Manifest(crate::manifest::ManifestError {
-            location: m.source,
-            message: format!(
-                "the cluster has no kind {} in {} (a custom resource needs its definition applied first)",
-                oref.kind, oref.api_version
-            ),
-        }));
-    };
     let api = if namespaced {
         if !oref.namespace.is_empty() && oref.namespace != namespace {
             return Err(DeployError::Manifest(crate::manifest::ManifestError {
@@ -230,14 +309,14 @@ async fn resolve(cluster: &mut Cluster, m: Manifest, namespace: &str) -> Result<
         }
         Api::all_with(cluster.client.clone(), &resource)
     };
-    Ok(Target {
+    Ok(Ok(Target {
         source: m.source,
         oref: ObjectRef::of(&object),
         object,
         api,
         before: None,
         changed: false,
-    })
+    }))
 }
 
 fn namespaces_of(targets: &[Target]) -> Vec<String> {

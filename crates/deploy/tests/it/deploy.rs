@@ -329,3 +329,48 @@ fn cluster_wide_objects_deploy_and_their_inventory_lives_in_the_namespace_given(
         "{inventory}"
     );
 }
+
+const GADGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.test.gantry.dev}\nspec:\n  group: test.gantry.dev\n  scope: Namespaced\n  names: {plural: gadgets, singular: gadget, kind: Gadget}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n";
+
+#[test]
+fn a_custom_resource_deploys_with_its_definition_and_goes_with_a_failed_deployment() {
+    let Some(cluster) = gantry_testenv::cluster() else {
+        return;
+    };
+    let ns = "custom";
+    let gadget = "apiVersion: test.gantry.dev/v1\nkind: Gadget\nmetadata: {name: g1}\nsize: 3\n";
+    // Written before its definition: it is applied once the definition is served.
+    let text = format!("{gadget}---\n{GADGET_CRD}");
+    let (result, lines) = deploy(options(cluster, ns, &text));
+    result.unwrap_or_else(|e| panic!("{e}\n{lines:?}"));
+    assert!(
+        lines.contains(&"gadget.test.gantry.dev/g1 created".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(cluster.get(ns, "gadget/g1", "{.size}"), "3");
+
+    // A second gadget with a workload that never becomes Ready: both are rolled back.
+    let g2 = "apiVersion: test.gantry.dev/v1\nkind: Gadget\nmetadata: {name: g2}\nsize: 1\n";
+    let text = format!(
+        "{gadget}---\n{g2}---\n{GADGET_CRD}---\n{}",
+        web("x:1", ", gantry.test/behaviour: never-ready")
+    );
+    let (result, lines) = deploy(options(cluster, ns, &text));
+    assert!(result.is_err(), "{lines:?}");
+    assert!(
+        lines.contains(&"gadget.test.gantry.dev/g2 deleted (it did not exist before)".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        !cluster
+            .kubectl(&["-n", ns, "get", "gadget", "g2"])
+            .status
+            .success()
+    );
+    assert!(
+        cluster
+            .kubectl(&["-n", ns, "get", "gadget", "g1"])
+            .status
+            .success()
+    );
+}
