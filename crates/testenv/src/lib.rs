@@ -109,6 +109,16 @@ impl Cluster {
         &self.bin
     }
 
+    /// A `PATH` for jobs: the cluster's binaries (kubectl, helm), then `dirs`, then this
+    /// process's `PATH`.
+    pub fn path_with(&self, dirs: &[PathBuf]) -> std::ffi::OsString {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let all = std::iter::once(self.bin.clone())
+            .chain(dirs.iter().cloned())
+            .chain(std::env::split_paths(&inherited));
+        std::env::join_paths(all).expect("a PATH of folders without ':'")
+    }
+
     /// Runs kubectl against the cluster.
     pub fn kubectl(&self, args: &[&str]) -> Output {
         Command::new(self.bin.join("kubectl"))

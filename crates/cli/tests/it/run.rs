@@ -18,24 +18,11 @@ struct Repo {
 
 impl Repo {
     fn new(files: &[(&str, &str)]) -> Repo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for (path, text) in files {
-            let full = dir.path().join(path);
-            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-            std::fs::write(full, text).expect("write");
-        }
-        let repo = Repo { dir };
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
         repo.git(&["init", "-q", "-b", "main"]);
-        repo.git(&["add", "-A"]);
-        repo.git(&[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ]);
+        repo.commit(files);
         repo
     }
 
@@ -81,10 +68,12 @@ impl Repo {
         )
     }
 
-    /// Commits the files (written over the work tree) as a new commit.
+    /// Writes the files over the work tree and commits everything as a new commit.
     fn commit(&self, files: &[(&str, &str)]) {
         for (path, text) in files {
-            std::fs::write(self.path().join(path), text).expect("write");
+            let full = self.path().join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(full, text).expect("write");
         }
         // Not what `gantry run` leaves in the work tree (its data dir, the report).
         self.git(&[

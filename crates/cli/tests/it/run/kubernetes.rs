@@ -10,11 +10,10 @@ use std::ffi::OsString;
 /// `KUBECONFIG` and a `PATH` with the cluster's tools and this gantry first.
 fn cluster_env(cluster: &Cluster) -> Vec<(&'static str, OsString)> {
     let gantry_dir = gantry().parent().expect("gantry's folder").to_owned();
-    let path = std::env::join_paths([cluster.bin().to_owned(), gantry_dir].into_iter().chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .expect("PATH");
-    vec![("KUBECONFIG", cluster.kubeconfig().into()), ("PATH", path)]
+    vec![
+        ("KUBECONFIG", cluster.kubeconfig().into()),
+        ("PATH", cluster.path_with(&[gantry_dir])),
+    ]
 }
 
 fn run_in(repo: &Repo, cluster: &Cluster) -> (serde_json::Value, i32) {

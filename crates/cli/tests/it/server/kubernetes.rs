@@ -42,10 +42,7 @@ fn app(image: &str) -> String {
 /// A server whose own jobs find kubectl and this gantry on their `PATH`.
 fn server_for(cluster: &Cluster, data: &std::path::Path, database: Option<&str>, extra: &[&str]) -> Server {
     let gantry_dir = super::gantry().parent().expect("gantry's folder").to_owned();
-    let path = std::env::join_paths([cluster.bin().to_owned(), gantry_dir].into_iter().chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .expect("PATH");
+    let path = cluster.path_with(&[gantry_dir]);
     Server::start_env(data, database, extra, &[("PATH", path)])
 }
 
