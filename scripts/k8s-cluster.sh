@@ -21,15 +21,22 @@ log() { printf 'k8s-cluster: %s\n' "$*" >&2; }
 for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl; do
     [ -x "$bin/$tool" ] || { log "$bin/$tool is missing: run bash scripts/go-tools.sh"; exit 1; }
 done
+# DIR is removed at the end: never an existing folder with something in it.
+if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+    log "$dir exists and is not empty: give a new folder"
+    exit 1
+fi
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 mkdir -p "$dir/pki" "$dir/logs" "$dir/etcd"
 pids=()
+reader=
 stopping=0
 stop() {
     [ "$stopping" -eq 1 ] && return
     stopping=1
     local i pid
+    [ -n "$reader" ] && kill "$reader" 2>/dev/null
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         pid="${pids[$i]}"
         kill -TERM "$pid" 2>/dev/null || continue
@@ -82,12 +89,14 @@ pki="$dir/pki"
 
 kubeconfig="$dir/kubeconfig"
 kc() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
-kc config set-cluster gantry-test --server="https://127.0.0.1:$api_port" \
-    --certificate-authority="$pki/ca.crt" --embed-certs >/dev/null
-kc config set-credentials admin --client-certificate="$pki/admin.crt" \
-    --client-key="$pki/admin.key" --embed-certs >/dev/null
-kc config set-context gantry-test --cluster=gantry-test --user=admin >/dev/null
-kc config use-context gantry-test >/dev/null
+{
+    kc config set-cluster gantry-test --server="https://127.0.0.1:$api_port" \
+        --certificate-authority="$pki/ca.crt" --embed-certs &&
+        kc config set-credentials admin --client-certificate="$pki/admin.crt" \
+            --client-key="$pki/admin.key" --embed-certs &&
+        kc config set-context gantry-test --cluster=gantry-test --user=admin &&
+        kc config use-context gantry-test
+} >"$dir/logs/kubeconfig.log" 2>&1 || fail "could not write the kubeconfig"
 
 # start NAME COMMAND...: runs it in the background, output to DIR/logs/NAME.log.
 start() {
@@ -140,7 +149,7 @@ start kwok "$bin/kwok" --kubeconfig="$kubeconfig" --manage-all-nodes=true \
     --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=10.0.0.1 \
     --server-address="127.0.0.1:$kwok_port" --config="$root/tests/k8s/stages.yaml"
 
-kc apply -f - >/dev/null <<NODE
+kc apply -f - >"$dir/logs/node.log" 2>&1 <<NODE || fail "could not create the node"
 apiVersion: v1
 kind: Node
 metadata:

@@ -8,8 +8,8 @@ use crate::cluster::Cluster;
 use crate::manifest::Manifest;
 use crate::object::{self, INVENTORY_KEY, Inventory, ObjectRef};
 use crate::{DeployError, Options, Say, Summary, diagnose, pull_secret, rollout, wait};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, ServiceAccount};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -25,7 +25,13 @@ struct Target {
     api: Api<DynamicObject>,
     before: Option<Value>,
     changed: bool,
+    /// What this deployment's apply returned (to tell a later writer's change from ours).
+    applied: Option<Value>,
 }
+
+/// The annotation naming the inventory an object belongs to: `--prune` deletes only objects
+/// of its own inventory.
+pub const INVENTORY_ANNOTATION: &str = "gantry.dev/inventory";
 
 pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, DeployError> {
     let started = Instant::now();
@@ -47,6 +53,9 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
             source: "--image-pull-secret".to_owned(),
             object: pull_secret::secret(secret),
         });
+    }
+    for m in &mut manifests {
+        m.object["metadata"]["annotations"][INVENTORY_ANNOTATION] = json!(options.inventory);
     }
     manifests.sort_by_key(|m| object::apply_rank(m.object["kind"].as_str().unwrap_or_default()));
     say(&format!(
@@ -98,6 +107,7 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         .map(|t| t.oref.name.clone())
         .collect();
     let mut absent_namespaces = Vec::new();
+    let mut created_namespaces = Vec::new();
     // The deployment's namespace holds the inventory even when every object is cluster-wide.
     let mut wanted = namespaces_of(&targets);
     if !wanted.contains(&namespace) {
@@ -109,6 +119,7 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
                 absent_namespaces.push(ns);
             } else {
                 create_namespace(&cluster, &ns, say).await?;
+                created_namespaces.push(ns);
             }
         }
     }
@@ -128,6 +139,7 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         }
     }
     if !refused.is_empty() {
+        delete_namespaces(&cluster, &created_namespaces, say).await;
         return Err(DeployError::Refused(refused));
     }
 
@@ -137,7 +149,8 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
     let mut summary = Summary::default();
     for i in 0..targets.len() {
         if let Err(reason) = apply_one(&mut targets[i], &mut summary, say).await {
-            let problems = roll_back(&targets[..i], options.timeout, say).await;
+            let mut problems = roll_back(&targets[..i], options.timeout, say).await;
+            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
             return Err(DeployError::RolledBack {
                 reasons: vec![reason],
                 rollback_problems: problems,
@@ -156,7 +169,8 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
             Err(reason) => Err((reason, targets.len())),
         };
         if let Err((reason, applied_before)) = applied {
-            let problems = roll_back(&targets[..applied_before], options.timeout, say).await;
+            let mut problems = roll_back(&targets[..applied_before], options.timeout, say).await;
+            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
             return Err(DeployError::RolledBack {
                 reasons: vec![reason],
                 rollback_problems: problems,
@@ -168,6 +182,8 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         let workloads: Vec<(ObjectRef, Api<DynamicObject>)> = targets
             .iter()
             .filter(|t| rollout::is_workload(&t.oref.api_version, &t.oref.kind))
+            // A Job applied without a change ran before: its old result is not this deployment's.
+            .filter(|t| t.changed || t.oref.kind != "Job")
             .map(|t| (t.oref.clone(), t.api.clone()))
             .collect();
         let failed = wait::all(&workloads, Instant::now() + options.timeout, say).await;
@@ -187,7 +203,8 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
                     }
                 }
             }
-            let problems = roll_back(&targets, options.timeout, say).await;
+            let mut problems = roll_back(&targets, options.timeout, say).await;
+            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
             return Err(DeployError::RolledBack {
                 reasons,
                 rollback_problems: problems,
@@ -204,7 +221,8 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
         options.prune,
         say,
     )
-    .await?;
+    .await
+    .map_err(|e| DeployError::AfterRollout(e.to_string()))?;
     say(&format!("Deployed in {:.1} s", started.elapsed().as_secs_f64()));
     Ok(summary)
 }
@@ -236,6 +254,7 @@ async fn apply_one(t: &mut Target, summary: &mut Summary, say: &Say<'_>) -> Resu
             };
             say(&format!("{} {verb}", t.oref));
             t.changed = changed;
+            t.applied = serde_json::to_value(&after).ok();
             Ok(())
         }
         Err(e) => {
@@ -316,6 +335,7 @@ async fn resolve(
         api,
         before: None,
         changed: false,
+        applied: None,
     }))
 }
 
@@ -398,8 +418,11 @@ async fn roll_back(targets: &[Target], timeout: Duration, say: &Say<'_>) -> Vec<
                 Err(e) => problems.push(format!("{}: cannot delete it: {}", t.oref, api_message(&e))),
             },
             Some(previous) => match restore(t, previous).await {
-                Ok(()) => {
+                Ok(failed_revision) => {
                     say(&format!("{} restored to its previous state", t.oref));
+                    if let Some(revision) = failed_revision {
+                        delete_pods_of_revision(t, previous, &revision, say).await;
+                    }
                     if rollout::is_workload(&t.oref.api_version, &t.oref.kind) {
                         restored.push((t.oref.clone(), t.api.clone()));
                     }
@@ -418,14 +441,25 @@ async fn roll_back(targets: &[Target], timeout: Duration, say: &Say<'_>) -> Vec<
 }
 
 /// Writes `previous` back over the object (retrying when another writer got there between the
-/// read and the write).
-async fn restore(t: &Target, previous: &Value) -> Result<(), String> {
+/// read and the write). For a StatefulSet that was rolling out another revision, returns that
+/// revision: its pods must go (below).
+async fn restore(t: &Target, previous: &Value) -> Result<Option<String>, String> {
     for _ in 0..5 {
         let current = match t.api.get_opt(&t.oref.name).await {
             Ok(Some(c)) => serde_json::to_value(c).map_err(|e| e.to_string())?,
             Ok(None) => json!({}),
             Err(e) => return Err(api_message(&e)),
         };
+        if moved_on(t.applied.as_ref(), &current) {
+            return Err(
+                "someone else changed it after this deployment applied it, so it is left as it is".to_owned(),
+            );
+        }
+        let failed_revision = (t.oref.kind == "StatefulSet")
+            .then(|| current["status"]["updateRevision"].as_str())
+            .flatten()
+            .filter(|r| Some(*r) != previous["status"]["updateRevision"].as_str())
+            .map(str::to_owned);
         let mut body: DynamicObject =
             serde_json::from_value(object::restore(previous, &current)).map_err(|e| e.to_string())?;
         let params = PostParams {
@@ -439,12 +473,87 @@ async fn restore(t: &Target, previous: &Value) -> Result<(), String> {
             t.api.create(&params, &body).await
         };
         match result {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                restore_field_owners(t, previous).await?;
+                return Ok(failed_revision);
+            }
             Err(kube::Error::Api(s)) if s.code == 409 => continue,
             Err(e) => return Err(api_message(&e)),
         }
     }
     Err("it kept changing while it was being restored".to_owned())
+}
+
+/// True when `current` has a change made after this deployment's apply (`applied`): a new
+/// generation (spec changes; status updates do not count), or for kinds without generations
+/// a new resource version.
+fn moved_on(applied: Option<&Value>, current: &Value) -> bool {
+    let Some(applied) = applied else { return false };
+    let field = |v: &Value, f: &str| v["metadata"][f].clone();
+    match (field(applied, "generation"), field(current, "generation")) {
+        (Value::Number(a), Value::Number(c)) => a != c,
+        _ => field(applied, "resourceVersion") != field(current, "resourceVersion"),
+    }
+}
+
+/// Gives the restored fields back to the managers that owned them before (the write above
+/// made them the update manager's): a patch of `managedFields` alone, which the API server
+/// takes as it is. Without it a field the earlier apply set would stay owned by the update
+/// and survive the next apply that leaves it out.
+async fn restore_field_owners(t: &Target, previous: &Value) -> Result<(), String> {
+    let owners = &previous["metadata"]["managedFields"];
+    if owners.as_array().is_none_or(|a| a.is_empty()) {
+        return Ok(());
+    }
+    let patch = json!({"metadata": {"managedFields": owners}});
+    t.api
+        .patch(&t.oref.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("restored, but its field owners could not be: {}", api_message(&e)))
+}
+
+/// Deletes the namespaces this deployment created (after a failure), saying so; returns
+/// what could not be deleted.
+async fn delete_namespaces(cluster: &Cluster, names: &[String], say: &Say<'_>) -> Vec<String> {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    let mut problems = Vec::new();
+    for name in names {
+        match api.delete(name, &DeleteParams::background()).await {
+            Ok(_) => say(&format!("namespace/{name} deleted (it did not exist before)")),
+            Err(e) => problems.push(format!("namespace/{name}: cannot delete it: {}", api_message(&e))),
+        }
+    }
+    problems
+}
+
+/// Deletes the pods a StatefulSet made from a revision that is rolled back. Kubernetes' own
+/// advice ("forced rollback"): the controller does not replace a pod of the bad revision
+/// that never became Ready, so reverting the template alone leaves the rollout stuck.
+async fn delete_pods_of_revision(t: &Target, previous: &Value, revision: &str, say: &Say<'_>) {
+    let Some(labels) = previous["spec"]["selector"]["matchLabels"].as_object() else {
+        return;
+    };
+    let mut selector: Vec<String> = labels
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    selector.push(format!("controller-revision-hash={revision}"));
+    let pods: Api<Pod> = Api::namespaced(t.api.clone().into_client(), &t.oref.namespace);
+    let Ok(list) = pods
+        .list(&ListParams::default().labels(&selector.join(",")))
+        .await
+    else {
+        return;
+    };
+    for pod in list.items {
+        let name = pod.metadata.name.unwrap_or_default();
+        if pods.delete(&name, &DeleteParams::default()).await.is_ok() {
+            say(&format!(
+                "pod/{name} deleted (it runs the rolled-back revision, which a StatefulSet does not replace by itself)"
+            ));
+        }
+    }
 }
 
 /// Prunes (with `prune`) what the inventory has and `applied` does not, then stores the new
@@ -477,7 +586,13 @@ async fn record_inventory(
     let mut pruned = 0;
     if prune {
         for gone in old.prunable(applied) {
-            match prune_one(cluster, &gone).await {
+            // A namespace that holds what was just applied (or the inventory) stays.
+            if gone.kind == "Namespace"
+                && (gone.name == namespace || applied.iter().any(|a| a.namespace == gone.name))
+            {
+                continue;
+            }
+            match prune_one(cluster, &gone, name).await {
                 Ok(true) => {
                     say(&format!("{gone} pruned"));
                     pruned += 1;
@@ -509,9 +624,10 @@ async fn record_inventory(
     Ok(pruned)
 }
 
-/// Deletes an object gantry applied (it must list gantry among its field managers: an object
-/// someone else took over is left alone). Returns whether it was deleted.
-async fn prune_one(cluster: &mut Cluster, gone: &ObjectRef) -> Result<bool, String> {
+/// Deletes an object gantry applied for `inventory` (it must list gantry among its field
+/// managers and carry the inventory's annotation: an object someone else took over, or
+/// another inventory's, is left alone). Returns whether it was deleted.
+async fn prune_one(cluster: &mut Cluster, gone: &ObjectRef, inventory: &str) -> Result<bool, String> {
     let Some((resource, namespaced)) = cluster
         .kind(&gone.api_version, &gone.kind)
         .await
@@ -534,7 +650,13 @@ async fn prune_one(cluster: &mut Cluster, gone: &ObjectRef) -> Result<bool, Stri
         .unwrap_or_default()
         .iter()
         .any(|f| f.manager.as_deref() == Some(FIELD_MANAGER));
-    if !ours {
+    let same_inventory = found
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(INVENTORY_ANNOTATION))
+        .is_some_and(|i| i == inventory);
+    if !ours || !same_inventory {
         return Ok(false);
     }
     match api.delete(&gone.name, &DeleteParams::background()).await {

@@ -16,7 +16,7 @@ pub mod pull_secret;
 pub mod rollout;
 mod wait;
 
-pub use deploy::FIELD_MANAGER;
+pub use deploy::{FIELD_MANAGER, INVENTORY_ANNOTATION};
 pub use manifest::{Manifest, ManifestError};
 pub use pull_secret::PullSecret;
 
@@ -88,6 +88,10 @@ pub enum DeployError {
     /// The API server's dry run refused objects; nothing was changed.
     #[error("the API server refused {} of the objects, so nothing was changed:\n  {}", .0.len(), .0.join("\n  "))]
     Refused(Vec<String>),
+    /// The rollout succeeded, but pruning or recording the inventory failed afterwards (the
+    /// new version stays; nothing was rolled back).
+    #[error("deployed, but {0} (the new version stays; nothing was rolled back)")]
+    AfterRollout(String),
     /// Applying or rolling out failed, and what had changed was rolled back.
     #[error("{}", rolled_back_message(reasons, rollback_problems))]
     RolledBack {

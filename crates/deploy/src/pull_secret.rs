@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-/// Credentials for one registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Credentials for one registry (its `Debug` leaves the password out).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PullSecret {
     /// The secret's name.
     pub name: String,
@@ -18,6 +18,17 @@ pub struct PullSecret {
     pub username: String,
     /// Password or token.
     pub password: String,
+}
+
+impl std::fmt::Debug for PullSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullSecret")
+            .field("name", &self.name)
+            .field("registry", &self.registry)
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .finish()
+    }
 }
 
 /// The `kubernetes.io/dockerconfigjson` Secret `kubectl create secret docker-registry` makes.

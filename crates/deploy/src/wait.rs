@@ -65,6 +65,7 @@ async fn one(
     let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
     let mut events = pin!(watcher(api.clone(), config).default_backoff().applied_objects());
     let mut last = String::new();
+    let mut last_error: Option<String> = None;
     loop {
         let next = match tokio::time::timeout_at(deadline, events.try_next()).await {
             Err(_) => {
@@ -73,16 +74,26 @@ async fn one(
                 } else {
                     last
                 };
-                return Err(format!("not rolled out before the timeout ({status})"));
+                let error = last_error
+                    .map(|e| format!("; last watch error: {e}"))
+                    .unwrap_or_default();
+                return Err(format!("not rolled out before the timeout ({status}{error})"));
             }
             Ok(next) => next,
         };
         let found = match next {
             Ok(Some(found)) => found,
             Ok(None) => return Err("the watch on it ended".to_owned()),
-            // The watcher starts again by itself (with a backoff); a lasting error ends at the deadline.
             Err(e) => {
-                tracing::debug!(%object, error = %e, "watch error");
+                // Refused access does not get better by waiting; anything else the watcher
+                // retries by itself (with a backoff) until the deadline.
+                if let watcher::Error::InitialListFailed(kube::Error::Api(s))
+                | watcher::Error::WatchStartFailed(kube::Error::Api(s)) = &e
+                    && matches!(s.code, 401 | 403 | 404)
+                {
+                    return Err(format!("cannot watch it: {}", s.message));
+                }
+                last_error = Some(e.to_string());
                 continue;
             }
         };

@@ -59,10 +59,16 @@ fn a_rollout_that_never_becomes_ready_is_rolled_back_to_the_previous_version() {
         return;
     };
     let ns = "rollback";
-    let v1 = format!("{}---\n{SERVICE}", web("registry.test/app:v1", ""));
+    let settings =
+        |data: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\ndata: {data}\n");
+    let v1 = format!(
+        "{}---\n{SERVICE}---\n{}",
+        web("registry.test/app:v1", ""),
+        settings("{a: '1'}")
+    );
     let (result, lines) = deploy(options(cluster, ns, &v1));
     let summary = result.unwrap_or_else(|e| panic!("v1: {e}\n{}", lines.join("\n")));
-    assert_eq!(summary.created, 2, "{lines:?}");
+    assert_eq!(summary.created, 3, "{lines:?}");
     assert!(
         lines
             .iter()
@@ -76,8 +82,9 @@ fn a_rollout_that_never_becomes_ready_is_rolled_back_to_the_previous_version() {
 
     // v2: new pods that never become Ready, and a ConfigMap that did not exist before.
     let v2 = format!(
-        "{}---\n{SERVICE}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra}}\ndata: {{a: b}}\n",
-        web("registry.test/app:v2", ", gantry.test/behaviour: never-ready")
+        "{}---\n{SERVICE}---\n{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra}}\ndata: {{a: b}}\n",
+        web("registry.test/app:v2", ", gantry.test/behaviour: never-ready"),
+        settings("{a: '2'}")
     );
     let (result, lines) = deploy(options(cluster, ns, &v2));
     let text = lines.join("\n");
@@ -136,14 +143,22 @@ fn a_rollout_that_never_becomes_ready_is_rolled_back_to_the_previous_version() {
     let cm = cluster.kubectl(&["-n", ns, "get", "configmap", "extra"]);
     assert!(!cm.status.success(), "the new ConfigMap is gone");
 
-    // The next good deployment goes through (the rollback left no field conflict behind).
-    let v3 = format!("{}---\n{SERVICE}", web("registry.test/app:v3", ""));
+    assert_eq!(cluster.get(ns, "configmap/settings", "{.data}"), r#"{"a":"1"}"#);
+
+    // The next good deployment goes through (the rollback left no field conflict behind),
+    // and what it leaves out goes: the restored fields are owned by the apply again.
+    let v3 = format!(
+        "{}---\n{SERVICE}---\n{}",
+        web("registry.test/app:v3", ""),
+        settings("{c: '3'}")
+    );
     let (result, lines) = deploy(options(cluster, ns, &v3));
     result.unwrap_or_else(|e| panic!("v3: {e}\n{}", lines.join("\n")));
     assert_eq!(
         cluster.get(ns, "deployment/web", "{.spec.template.spec.containers[0].image}"),
         "registry.test/app:v3"
     );
+    assert_eq!(cluster.get(ns, "configmap/settings", "{.data}"), r#"{"c":"3"}"#);
 }
 
 #[test]
@@ -172,6 +187,10 @@ fn an_object_the_api_server_refuses_stops_the_deployment_before_anything_changes
             .kubectl(&["-n", ns, "get", "configmap", "settings"])
             .status
             .success()
+    );
+    assert!(
+        lines.contains(&format!("namespace/{ns} deleted (it did not exist before)")),
+        "{lines:?}"
     );
 }
 
@@ -223,6 +242,24 @@ fn prune_deletes_what_left_the_manifests_and_only_with_prune() {
     assert_eq!(
         inventory,
         r#"{"objects":[{"apiVersion":"v1","kind":"ConfigMap","namespace":"prune","name":"a"}]}"#
+    );
+
+    // An object another inventory has taken over is not pruned by this one.
+    deploy(options(cluster, ns, &format!("{}---\n{}", cm("a"), cm("shared"))))
+        .0
+        .expect("app with shared");
+    let mut other = options(cluster, ns, &cm("shared"));
+    other.inventory = "other".into();
+    deploy(other).0.expect("other takes shared over");
+    let mut pruning = options(cluster, ns, &cm("a"));
+    pruning.prune = true;
+    let (result, lines) = deploy(pruning);
+    assert_eq!(result.unwrap().pruned, 0, "{lines:?}");
+    assert!(
+        cluster
+            .kubectl(&["-n", ns, "get", "configmap", "shared"])
+            .status
+            .success()
     );
 }
 
@@ -372,5 +409,64 @@ fn a_custom_resource_deploys_with_its_definition_and_goes_with_a_failed_deployme
             .kubectl(&["-n", ns, "get", "gadget", "g1"])
             .status
             .success()
+    );
+}
+
+#[test]
+fn stateful_sets_and_daemon_sets_are_waited_for_and_rolled_back_too() {
+    let Some(cluster) = gantry_testenv::cluster() else {
+        return;
+    };
+    let ns = "sets";
+    let sets = |image: &str, labels: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db}}\nspec:\n  serviceName: db\n  replicas: 2\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db{labels}}}}}\n    spec: {{containers: [{{name: db, image: \"{image}\"}}]}}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent}}\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec: {{containers: [{{name: agent, image: \"{image}\"}}]}}\n"
+        )
+    };
+    let (result, lines) = deploy(options(cluster, ns, &sets("registry.test/db:v1", "")));
+    result.unwrap_or_else(|e| panic!("{e}\n{lines:?}"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("statefulset.apps/db: rolled out (2 of 2 pods ready")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("daemonset.apps/agent: rolled out (1 of 1 pods available")),
+        "{lines:?}"
+    );
+
+    // A StatefulSet has no progress deadline: the timeout decides, then both sets go back to v1.
+    let mut bad = options(
+        cluster,
+        ns,
+        &sets("registry.test/db:v2", ", gantry.test/behaviour: never-ready"),
+    );
+    bad.timeout = Duration::from_secs(8);
+    let (result, lines) = deploy(bad);
+    let err = result
+        .expect_err("the StatefulSet never becomes ready")
+        .to_string();
+    assert!(
+        err.contains("statefulset.apps/db: not rolled out before the timeout"),
+        "{err}\n{lines:?}"
+    );
+    assert!(
+        lines.contains(&"statefulset.apps/db restored to its previous state".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"daemonset.apps/agent restored to its previous state".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        cluster.get(ns, "statefulset/db", "{.spec.template.spec.containers[0].image}"),
+        "registry.test/db:v1"
+    );
+    assert_eq!(
+        cluster.get(ns, "daemonset/agent", "{.spec.template.spec.containers[0].image}"),
+        "registry.test/db:v1"
     );
 }

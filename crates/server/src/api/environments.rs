@@ -137,7 +137,7 @@ pub(super) async fn deployments(
     Query(q): Query<DeploymentsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let project = find_project(&state, &user, &id, Level::Guest).await?;
-    let environment = match &q.environment {
+    let deployments = match &q.environment {
         Some(name) => match state
             .core
             .db
@@ -146,16 +146,14 @@ pub(super) async fn deployments(
             .into_iter()
             .find(|e| &e.name == name)
         {
-            Some(e) => Some(e.id),
-            None => return Ok(Json(json!([]))),
+            Some(e) => state.core.db.deployments_of(e.id, 100).await?,
+            None => Vec::new(),
         },
-        None => None,
+        None => state.core.db.deployments(project.id, 100).await?,
     };
     let mut out = Vec::new();
-    for d in state.core.db.deployments(project.id, 100).await? {
-        if environment.is_some_and(|e| e != d.environment_id)
-            || q.status.as_ref().is_some_and(|s| *s != d.status)
-        {
+    for d in deployments {
+        if q.status.as_ref().is_some_and(|s| *s != d.status) {
             continue;
         }
         out.push(deployment_full(&state, &project, &d).await?);
@@ -172,10 +170,8 @@ pub(super) async fn deployment_show(
     let found = state
         .core
         .db
-        .deployments(project.id, i64::MAX)
+        .deployment(project.id, deployment)
         .await?
-        .into_iter()
-        .find(|d| d.id == deployment)
         .ok_or(ApiError::NotFound("Deployment"))?;
     Ok(Json(deployment_full(&state, &project, &found).await?))
 }

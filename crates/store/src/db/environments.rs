@@ -294,6 +294,20 @@ impl Db {
         .map_err(query_error("listing deployments"))
     }
 
+    /// One deployment of a project, by id.
+    pub async fn deployment(&self, project_id: i64, id: i64) -> Result<Option<Deployment>, StoreError> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            deployment_columns!(),
+            " FROM deployments WHERE project_id = $1 AND id = $2"
+        ))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("reading a deployment"))
+    }
+
     /// The deployment of a job attempt.
     pub async fn deployment_of_job(&self, job_id: i64) -> Result<Option<Deployment>, StoreError> {
         sqlx::query_as(concat!(
