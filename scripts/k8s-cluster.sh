@@ -35,6 +35,8 @@ stopping=0
 stop() {
     [ "$stopping" -eq 1 ] && return
     stopping=1
+    # Whatever fails here, the rest must still be stopped.
+    set +e
     local i pid
     [ -n "$reader" ] && kill "$reader" 2>/dev/null
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
