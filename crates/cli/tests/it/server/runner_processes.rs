@@ -129,8 +129,10 @@ fn two_runners_share_a_pipeline_survive_a_lost_runner_and_drain_on_sigquit() {
     work.git(&["push", "-q", &remote, "main"]);
 
     // The slow job starts on one of the runners: kill that runner with -9.
-    let pipeline_id = server.wait_for("the pipeline", |s| {
-        pipelines_of(s, "team%2Fscale", "main").first()?["id"].as_i64()
+    // The pipeline is listed as soon as it exists; its jobs are written just after.
+    let pipeline_id = server.wait_for("the pipeline and its 50 jobs", |s| {
+        let id = pipelines_of(s, "team%2Fscale", "main").first()?["id"].as_i64()?;
+        (s.jobs("team%2Fscale", id).len() == 50).then_some(id)
     });
     // Its 50 jobs come in pages, 20 by default, as GitLab pages them.
     let first_page = server
