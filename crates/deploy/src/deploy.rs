@@ -149,12 +149,15 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
     let mut summary = Summary::default();
     for i in 0..targets.len() {
         if let Err(reason) = apply_one(&mut targets[i], &mut summary, say).await {
-            let mut problems = roll_back(&targets[..i], options.timeout, say).await;
-            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
-            return Err(DeployError::RolledBack {
-                reasons: vec![reason],
-                rollback_problems: problems,
-            });
+            return Err(rolled_back(
+                &cluster,
+                &targets,
+                &created_namespaces,
+                vec![reason],
+                options.timeout,
+                say,
+            )
+            .await);
         }
     }
     for m in deferred {
@@ -162,19 +165,20 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
             Ok(t) => {
                 targets.push(t);
                 let last = targets.len() - 1;
-                apply_one(&mut targets[last], &mut summary, say)
-                    .await
-                    .map_err(|r| (r, last))
+                apply_one(&mut targets[last], &mut summary, say).await
             }
-            Err(reason) => Err((reason, targets.len())),
+            Err(reason) => Err(reason),
         };
-        if let Err((reason, applied_before)) = applied {
-            let mut problems = roll_back(&targets[..applied_before], options.timeout, say).await;
-            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
-            return Err(DeployError::RolledBack {
-                reasons: vec![reason],
-                rollback_problems: problems,
-            });
+        if let Err(reason) = applied {
+            return Err(rolled_back(
+                &cluster,
+                &targets,
+                &created_namespaces,
+                vec![reason],
+                options.timeout,
+                say,
+            )
+            .await);
         }
     }
 
@@ -203,12 +207,15 @@ pub(crate) async fn run(options: Options, say: &Say<'_>) -> Result<Summary, Depl
                     }
                 }
             }
-            let mut problems = roll_back(&targets, options.timeout, say).await;
-            problems.extend(delete_namespaces(&cluster, &created_namespaces, say).await);
-            return Err(DeployError::RolledBack {
+            return Err(rolled_back(
+                &cluster,
+                &targets,
+                &created_namespaces,
                 reasons,
-                rollback_problems: problems,
-            });
+                options.timeout,
+                say,
+            )
+            .await);
         }
     }
 
@@ -395,6 +402,25 @@ async fn get(api: &Api<DynamicObject>, oref: &ObjectRef) -> Result<Option<Value>
     }
 }
 
+/// The error of a failed deployment, once everything it changed is put back: the changed
+/// targets (one not applied yet, or whose apply failed, has not changed) and the namespaces
+/// it created.
+async fn rolled_back(
+    cluster: &Cluster,
+    targets: &[Target],
+    created_namespaces: &[String],
+    reasons: Vec<String>,
+    timeout: Duration,
+    say: &Say<'_>,
+) -> DeployError {
+    let mut problems = roll_back(targets, timeout, say).await;
+    problems.extend(delete_namespaces(cluster, created_namespaces, say).await);
+    DeployError::RolledBack {
+        reasons,
+        rollback_problems: problems,
+    }
+}
+
 /// Puts every changed object of `targets` back as it was, in reverse order: deletes those that
 /// did not exist, writes back the earlier state of the others; then waits for the restored
 /// workloads. Returns what could not be restored.
@@ -531,14 +557,14 @@ async fn delete_namespaces(cluster: &Cluster, names: &[String], say: &Say<'_>) -
 /// advice ("forced rollback"): the controller does not replace a pod of the bad revision
 /// that never became Ready, so reverting the template alone leaves the rollout stuck.
 async fn delete_pods_of_revision(t: &Target, previous: &Value, revision: &str, say: &Say<'_>) {
-    let Some(labels) = previous["spec"]["selector"]["matchLabels"].as_object() else {
+    let selector = &previous["spec"]["selector"];
+    if !selector["matchLabels"].is_object() {
         return;
-    };
-    let mut selector: Vec<String> = labels
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+    }
+    let selector: Vec<String> = diagnose::match_labels(selector)
+        .into_iter()
+        .chain([format!("controller-revision-hash={revision}")])
         .collect();
-    selector.push(format!("controller-revision-hash={revision}"));
     let pods: Api<Pod> = Api::namespaced(t.api.clone().into_client(), &t.oref.namespace);
     let Ok(list) = pods
         .list(&ListParams::default().labels(&selector.join(",")))

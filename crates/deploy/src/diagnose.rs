@@ -63,7 +63,7 @@ pub(crate) async fn why(client: &Client, workload: &ObjectRef, object: &Value) -
 }
 
 /// `a=1,b=2` from a label selector's `matchLabels` (the part every workload has).
-fn match_labels(selector: &Value) -> Option<String> {
+pub(crate) fn match_labels(selector: &Value) -> Option<String> {
     let labels = selector["matchLabels"].as_object()?;
     let parts: Vec<String> = labels
         .iter()

@@ -39,6 +39,16 @@ pub fn bin_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join(".cache/go-tools/bin"))
 }
 
+/// The namespace a `gantry deploy` log says it deployed to (its `Deploying N objects to
+/// namespace NS on URL` line); panics with the log when there is none.
+pub fn deployed_namespace(log: &str) -> String {
+    log.lines()
+        .find_map(|l| l.split("to namespace ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no `gantry deploy` namespace line in:\n{log}"))
+        .to_owned()
+}
+
 /// The shared cluster of this test binary, started on first use; `None` (with the reason
 /// printed) when the binaries are missing outside CI.
 pub fn cluster() -> Option<&'static Cluster> {

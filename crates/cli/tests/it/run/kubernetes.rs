@@ -118,12 +118,7 @@ fn gantry_deploy_in_a_review_environment_rolls_back_by_itself_and_fails_the_job(
     let first = log(&report, "deploy");
     assert_eq!(code, 0, "{first}");
     // The namespace is the environment's slug (`review/main` → `review-main-<suffix>`).
-    let ns = first
-        .lines()
-        .find_map(|l| l.split("to namespace ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no namespace line:\n{first}"))
-        .to_owned();
+    let ns = gantry_testenv::deployed_namespace(&first);
     assert!(ns.starts_with("review-main-"), "{ns}");
     assert!(first.contains(&format!("namespace/{ns} created")), "{first}");
     assert!(first.contains("deployment.apps/web: rolled out"), "{first}");

@@ -79,12 +79,7 @@ fn deploy_branch(
     let deploy = job_named(&jobs, "deploy_review");
     let trace = server.trace(&id.to_string(), deploy["id"].as_i64().unwrap());
     assert_eq!(deploy["status"], "success", "{trace}");
-    let ns = trace
-        .lines()
-        .find_map(|l| l.split("to namespace ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no namespace in:\n{trace}"))
-        .to_owned();
+    let ns = gantry_testenv::deployed_namespace(&trace);
     assert!(ns.starts_with(&format!("review-{branch}-")), "{ns}");
     (pipeline, ns)
 }
